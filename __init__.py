@@ -1,0 +1,3 @@
+"""ComfyUI entry point of the Soft Inpainting node pack."""
+
+WEB_DIRECTORY = "./web"

@@ -1,0 +1,129 @@
+"""Stage two of soft inpainting: where the latent barely changed, bring the original pixels back."""
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+from .histogram_filter import gaussian_kernel, weighted_histogram_filter
+from .settings import SoftInpaintSettings
+
+# A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
+_KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
+_FILTER_PASSES = ((0.9, 1.0), (0.25, 0.75))
+_PIXEL_MASK_BLUR_RADIUS = 4
+
+
+def smootherstep(x: torch.Tensor) -> torch.Tensor:
+    """6x^5 - 15x^4 + 10x^3: an S-curve on [0, 1] flat at both ends."""
+    return x * x * x * (x * (6 * x - 15) + 10)
+
+
+def _first_channel_mask(nmask: torch.Tensor) -> torch.Tensor:
+    if nmask.ndim == 4:
+        return nmask[:, 0]
+    if nmask.ndim == 3:
+        return nmask
+    raise ValueError(f"nmask must be [B,h,w] or [B,C,h,w], got shape {tuple(nmask.shape)}")
+
+
+def _check_latent_pair(nmask, latent_orig, latent_processed) -> None:
+    if latent_orig.ndim != 4 or latent_processed.ndim != 4:
+        raise ValueError(
+            "latent_orig and latent_processed must be [B,C,h,w], got "
+            f"{tuple(latent_orig.shape)} and {tuple(latent_processed.shape)}"
+        )
+    if latent_orig.shape[1:] != latent_processed.shape[1:]:
+        raise ValueError(
+            f"latent_orig {tuple(latent_orig.shape)} and latent_processed {tuple(latent_processed.shape)} "
+            "differ in channels or size"
+        )
+    batch = max(latent_orig.shape[0], latent_processed.shape[0])
+    for name, size in (("latent_orig", latent_orig.shape[0]), ("latent_processed", latent_processed.shape[0]),
+                       ("nmask", nmask.shape[0])):
+        if size not in (1, batch):
+            raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
+    if nmask.shape[-2:] != latent_orig.shape[-2:]:
+        raise ValueError(
+            f"nmask is {tuple(nmask.shape[-2:])} but the latents are {tuple(latent_orig.shape[-2:])}; "
+            "resize the mask to the latent size first"
+        )
+
+
+def _distance_threshold(latent_mask: torch.Tensor, settings: SoftInpaintSettings) -> torch.Tensor:
+    """The latent distance at which the original's opacity falls to 50%, per latent pixel."""
+    bias = 1 - latent_mask.clamp(0, 1) ** (settings.preservation_strength / 2)
+    bias = 0.5 * (1 - settings.mask_influence) + bias * settings.mask_influence
+    bias = bias / (1.00001 - bias)
+    return settings.difference_threshold * bias
+
+
+def adaptive_latent_mask(
+    nmask: torch.Tensor,
+    latent_orig: torch.Tensor,
+    latent_processed: torch.Tensor,
+    settings: SoftInpaintSettings,
+) -> torch.Tensor:
+    """How much of the inpainted result to keep per latent pixel, [B,h,w] in 0-1 (1 = inpainted).
+
+    `nmask` is the inpaint mask at latent size ([B,h,w] or [B,C,h,w], first channel used; batch 1 or B).
+    Distances are measured in the latent space the sampler works in (for SD, the scaled latent).
+    Where nothing changed and the threshold is 0, the original is kept (0/0 counts as no change).
+    """
+    latent_mask = _first_channel_mask(nmask)
+    _check_latent_pair(latent_mask, latent_orig, latent_processed)
+    latent_mask = latent_mask.float()
+
+    distance = torch.linalg.vector_norm(latent_processed - latent_orig, dim=1).float()
+    for percentile_min, percentile_max in _FILTER_PASSES:
+        distance = weighted_histogram_filter(distance, _KERNEL, _KERNEL_CENTER, percentile_min, percentile_max, 1.0)
+
+    threshold = _distance_threshold(latent_mask, settings)
+    ratio = torch.where(distance == 0, torch.zeros_like(distance), distance / threshold)
+    keep_original = smootherstep(1 / (1 + ratio ** settings.difference_contrast))
+    return 1 - keep_original
+
+
+def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Scale a latent mask [B,h,w] to pixels as A1111 does: to 8 bits, Lanczos, Gaussian blur radius 4.
+
+    Returns float32 [B,height,width] in 0-1 on the mask's device.
+    """
+    if latent_mask.ndim != 3:
+        raise ValueError(f"latent_mask must be [B,h,w], got shape {tuple(latent_mask.shape)}")
+    if int(height) < 1 or int(width) < 1:
+        raise ValueError(f"pixel size must be positive, got {height}x{width}")
+    levels = (latent_mask.float() * 255).clamp(0, 255).to(torch.uint8).cpu().numpy()
+    blur = ImageFilter.GaussianBlur(radius=_PIXEL_MASK_BLUR_RADIUS)
+    pixels = [
+        np.asarray(Image.fromarray(sample).resize((int(width), int(height)), Image.LANCZOS).filter(blur))
+        for sample in levels
+    ]
+    return torch.from_numpy(np.stack(pixels)).to(latent_mask.device).float() / 255
+
+
+def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch.Tensor) -> torch.Tensor:
+    """Blend ComfyUI images [B,H,W,C]: `original` where the mask is 0, `inpainted` where it is 1 (exactly).
+
+    Batches of 1 broadcast against batches of B; the mask is [B,H,W] or [H,W].
+    """
+    if original.ndim != 4 or inpainted.ndim != 4:
+        raise ValueError(
+            f"images must be [B,H,W,C], got {tuple(original.shape)} and {tuple(inpainted.shape)}"
+        )
+    if original.shape[1:] != inpainted.shape[1:]:
+        raise ValueError(
+            f"original {tuple(original.shape)} and inpainted {tuple(inpainted.shape)} differ in size or channels"
+        )
+    mask = pixel_mask if pixel_mask.ndim == 3 else pixel_mask.reshape(1, *pixel_mask.shape)
+    if mask.ndim != 3 or mask.shape[1:] != original.shape[1:3]:
+        raise ValueError(
+            f"pixel_mask must be [B,H,W] with H,W = {tuple(original.shape[1:3])}, got {tuple(pixel_mask.shape)}"
+        )
+    batch = max(original.shape[0], inpainted.shape[0], mask.shape[0])
+    sizes = {"original": original.shape[0], "inpainted": inpainted.shape[0], "pixel_mask": mask.shape[0]}
+    for name, size in sizes.items():
+        if size not in (1, batch):
+            raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
+    dtype = torch.promote_types(original.dtype, inpainted.dtype)
+    weight = mask.to(device=original.device, dtype=dtype).unsqueeze(-1)
+    return torch.lerp(original.to(dtype), inpainted.to(device=original.device, dtype=dtype), weight)

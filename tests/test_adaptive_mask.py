@@ -1,0 +1,147 @@
+"""The post-sampling compositing mask and the pixel composite."""
+
+import pytest
+import torch
+
+import core
+
+
+def _case(seed=0, batch=2, size=(12, 16)):
+    generator = torch.Generator().manual_seed(seed)
+    orig = torch.randn(batch, 4, *size, generator=generator)
+    processed = orig.clone()
+    processed[:, :, 3:9, 4:12] += 2 * torch.randn(batch, 4, 6, 8, generator=generator)
+    nmask = torch.zeros(batch, 1, *size)
+    nmask[:, :, 2:10, 3:13] = 1.0
+    return nmask, orig, processed
+
+
+def test_batch_samples_are_independent():
+    nmask, orig, processed = _case()
+    processed[1] = orig[1]  # the second sample did not change at all
+    masks = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
+    single = core.adaptive_latent_mask(nmask[:1], orig[:1], processed[:1], core.SoftInpaintSettings())
+    torch.testing.assert_close(masks[:1], single)
+    assert masks[0].max() > 0.9
+    assert torch.equal(masks[1], torch.zeros_like(masks[1]))
+
+
+def test_per_sample_mask_is_used():
+    nmask, orig, processed = _case(seed=1)
+    nmask[1] = 1 - nmask[1]
+    settings = core.SoftInpaintSettings(mask_influence=1.0)
+    masks = core.adaptive_latent_mask(nmask, orig, processed, settings)
+    alone = core.adaptive_latent_mask(nmask[1:], orig[1:], processed[1:], settings)
+    torch.testing.assert_close(masks[1:], alone)
+    assert not torch.allclose(masks[0], masks[1])
+
+
+def test_unchanged_latent_with_zero_threshold_keeps_original_without_nan():
+    nmask, orig, _ = _case(seed=2)
+    for settings in (core.SoftInpaintSettings(difference_threshold=0.0),
+                     core.SoftInpaintSettings(mask_influence=1.0, preservation_strength=0.5)):
+        masks = core.adaptive_latent_mask(torch.ones_like(nmask), orig, orig.clone(), settings)
+        assert torch.equal(masks, torch.zeros_like(masks))
+
+
+def test_any_change_with_zero_threshold_takes_the_inpainted_pixels():
+    nmask, orig, processed = _case(seed=3)
+    masks = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings(difference_threshold=0.0))
+    assert not torch.isnan(masks).any()
+    assert masks.max() == 1.0
+
+
+def test_higher_threshold_keeps_more_of_the_original():
+    nmask, orig, processed = _case(seed=4)
+    low = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings(difference_threshold=0.25))
+    high = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings(difference_threshold=4.0))
+    assert (high <= low + 1e-5).all() and high.sum() < 0.5 * low.sum()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_latents(dtype):
+    nmask, orig, processed = _case(seed=5)
+    masks = core.adaptive_latent_mask(nmask.to(dtype), orig.to(dtype), processed.to(dtype), core.SoftInpaintSettings())
+    reference = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
+    assert torch.isfinite(masks).all()
+    torch.testing.assert_close(masks, reference, rtol=0, atol=0.05)
+
+
+def test_inputs_are_not_modified():
+    tensors = _case(seed=6)
+    copies = [x.clone() for x in tensors]
+    masks = core.adaptive_latent_mask(*tensors, core.SoftInpaintSettings())
+    images = torch.rand(2, 96, 128, 3), torch.rand(2, 96, 128, 3)
+    image_copies = [x.clone() for x in images]
+    pixel_mask = core.pixel_composite_mask(masks, 96, 128)
+    mask_copy = pixel_mask.clone()
+    core.composite(*images, pixel_mask)
+    for x, copy in zip((*tensors, *images, pixel_mask), (*copies, *image_copies, mask_copy), strict=True):
+        assert torch.equal(x, copy)
+
+
+def test_pixel_mask_size_range_and_levels():
+    latent_mask = torch.zeros(2, 16, 16)
+    latent_mask[0, 4:12, 4:12] = 1.0
+    pixels = core.pixel_composite_mask(latent_mask, 128, 128)
+    assert pixels.shape == (2, 128, 128) and pixels.dtype == torch.float32
+    assert pixels.min() >= 0 and pixels.max() <= 1
+    assert torch.equal(pixels[1], torch.zeros(128, 128))
+    assert pixels[0, 64, 64] == 1.0 and pixels[0, 0, 0] == 0.0
+    assert torch.equal(torch.round(pixels * 255), pixels * 255)  # 8-bit levels, as A1111's mask image
+
+
+def test_composite_is_exact_at_both_ends():
+    original, inpainted = torch.rand(1, 16, 16, 3), torch.rand(3, 16, 16, 3)
+    mask = torch.zeros(3, 16, 16)
+    mask[:, 4:12, 4:12] = 1.0
+    mask[2, 0, 0] = 0.25
+    out = core.composite(original, inpainted, mask)
+    assert out.shape == (3, 16, 16, 3)
+    keep = mask == 0
+    assert torch.equal(out[keep], original.expand(3, -1, -1, -1)[keep])
+    assert torch.equal(out[mask == 1], inpainted[mask == 1])
+    torch.testing.assert_close(out[2, 0, 0], 0.75 * original[0, 0, 0] + 0.25 * inpainted[2, 0, 0])
+
+
+def test_composite_accepts_a_single_mask():
+    original, inpainted = torch.rand(2, 8, 8, 3), torch.rand(2, 8, 8, 3)
+    out = core.composite(original, inpainted, torch.ones(8, 8))
+    assert torch.equal(out, inpainted)
+
+
+@pytest.mark.parametrize(
+    "nmask_shape, orig_shape, processed_shape, message",
+    [
+        ((2, 8, 8), (2, 4, 8, 8), (2, 4, 8), "must be \\[B,C,h,w\\]"),
+        ((2, 8, 8), (2, 4, 8, 8), (2, 16, 8, 8), "differ in channels or size"),
+        ((3, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8), "nmask has batch 3; expected 1 or 2"),
+        ((2, 16, 16), (2, 4, 8, 8), (2, 4, 8, 8), "resize the mask"),
+        ((2, 1, 1, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8), "nmask must be"),
+    ],
+)
+def test_adaptive_mask_bad_shapes(nmask_shape, orig_shape, processed_shape, message):
+    with pytest.raises(ValueError, match=message):
+        core.adaptive_latent_mask(torch.zeros(nmask_shape), torch.zeros(orig_shape), torch.zeros(processed_shape),
+                                  core.SoftInpaintSettings())
+
+
+@pytest.mark.parametrize(
+    "original, inpainted, mask, message",
+    [
+        ((8, 8, 3), (1, 8, 8, 3), (1, 8, 8), "images must be"),
+        ((1, 8, 8, 3), (1, 8, 9, 3), (1, 8, 8), "differ in size"),
+        ((1, 8, 8, 3), (1, 8, 8, 3), (1, 4, 4), "pixel_mask must be"),
+        ((2, 8, 8, 3), (3, 8, 8, 3), (1, 8, 8), "batch"),
+    ],
+)
+def test_composite_bad_shapes(original, inpainted, mask, message):
+    with pytest.raises(ValueError, match=message):
+        core.composite(torch.zeros(original), torch.zeros(inpainted), torch.zeros(mask))
+
+
+def test_pixel_mask_bad_input():
+    with pytest.raises(ValueError, match="latent_mask must be"):
+        core.pixel_composite_mask(torch.zeros(1, 1, 8, 8), 64, 64)
+    with pytest.raises(ValueError, match="pixel size"):
+        core.pixel_composite_mask(torch.zeros(1, 8, 8), 0, 64)
