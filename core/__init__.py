@@ -2,7 +2,7 @@
 
 from .adaptive_mask import adaptive_latent_mask, composite, pixel_composite_mask, smootherstep
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
-from .latent_blend import latent_blend, modified_nmask
+from .latent_blend import blend_denoised, latent_blend, modified_nmask
 from .settings import PARAMETERS, ParameterSpec, SoftInpaintSettings
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ParameterSpec",
     "SoftInpaintSettings",
     "adaptive_latent_mask",
+    "blend_denoised",
     "composite",
     "gaussian_kernel",
     "latent_blend",

@@ -70,3 +70,13 @@ def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_ble
             sigma = sigma.reshape(())
     exponent = sigma ** mask_blend_power * mask_blend_scale
     return torch.pow(nmask, exponent).to(nmask.dtype)
+
+
+def blend_denoised(original, denoised, nmask, sigma, settings) -> torch.Tensor:
+    """One soft-inpainting step: blend a step's denoised latent with the original latent.
+
+    `nmask` (1 = inpaint) becomes the sigma-scheduled weight of `denoised`; the original fills the rest.
+    `settings` is a SoftInpaintSettings (its three schedule parameters are used).
+    """
+    weight = modified_nmask(nmask, sigma, settings.schedule_bias, settings.preservation_strength)
+    return latent_blend(original, denoised, weight, settings.transition_contrast_boost)

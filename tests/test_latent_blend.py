@@ -132,3 +132,11 @@ def test_modified_nmask_schedule():
 def test_modified_nmask_rejects_wrong_sigma_count():
     with pytest.raises(ValueError, match="one value per sample"):
         core.modified_nmask(torch.rand(2, 4, 3, 3), torch.tensor([1.0, 2.0, 3.0]), 1.0, 0.5)
+
+
+def test_blend_denoised_is_the_scheduled_latent_blend():
+    a, b = _latents((2, 4, 5, 5), seed=7)
+    nmask = torch.rand(2, 1, 5, 5, generator=torch.Generator().manual_seed(7))
+    settings = core.SoftInpaintSettings(schedule_bias=2.0, preservation_strength=1.5, transition_contrast_boost=8.0)
+    expected = core.latent_blend(a, b, core.modified_nmask(nmask, 3.0, 2.0, 1.5), 8.0)
+    torch.testing.assert_close(core.blend_denoised(a, b, nmask, 3.0, settings), expected, rtol=0, atol=0)

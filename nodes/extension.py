@@ -1,0 +1,16 @@
+"""The pack's ComfyUI extension: the list of its nodes."""
+
+from comfy_api.latest import ComfyExtension, io
+
+from .composite import AdaptiveDifferenceComposite
+from .sampler import SoftInpaintModelPatch, SoftLatentBlendKSampler
+from .schedule import SoftMaskSchedule
+
+
+class SoftInpaintingExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [SoftMaskSchedule, SoftLatentBlendKSampler, SoftInpaintModelPatch, AdaptiveDifferenceComposite]
+
+
+async def comfy_entrypoint() -> SoftInpaintingExtension:
+    return SoftInpaintingExtension()

@@ -1,0 +1,98 @@
+"""Soft Latent Blend KSampler and Soft Inpaint Model Patch."""
+
+import comfy.samplers
+from comfy_api.latest import io
+
+import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
+
+from ..core import SoftInpaintSettings
+from .inputs import SoftMaskScheduleType, checked_mask
+from .soft_blend import MISSING_MASK, with_soft_inpainting
+
+# What the sampler leaves on its LATENT output for the Adaptive Difference Composite.
+LATENT_INFO_KEY = "soft_inpainting"
+
+_SCHEDULE_TOOLTIP = "The soft mask schedule; A1111's defaults when not connected."
+
+
+def _schedule_input():
+    return SoftMaskScheduleType.Input("schedule", optional=True, tooltip=_SCHEDULE_TOOLTIP)
+
+
+class SoftLatentBlendKSampler(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftLatentBlendKSampler",
+            display_name="Soft Latent Blend KSampler",
+            category="inpaint/soft inpainting",
+            description="KSampler with A1111's soft inpainting: at every step the denoised latent is blended "
+            "with the original by the soft mask, its strength following the noise level.",
+            inputs=[
+                io.Model.Input("model", tooltip="The model used for denoising."),
+                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
+                             tooltip="The random seed used for creating the noise."),
+                io.Int.Input("steps", default=20, min=1, max=10000, tooltip="The number of denoising steps."),
+                io.Float.Input("cfg", default=8.0, min=0.0, max=100.0, step=0.1, round=0.01,
+                               tooltip="Classifier-free guidance scale."),
+                io.Combo.Input("sampler_name", options=comfy.samplers.KSampler.SAMPLERS,
+                               tooltip="The sampling algorithm."),
+                io.Combo.Input("scheduler", options=comfy.samplers.KSampler.SCHEDULERS,
+                               tooltip="How the noise levels are spaced over the steps."),
+                io.Conditioning.Input("positive", tooltip="What to include in the image."),
+                io.Conditioning.Input("negative", tooltip="What to keep out of the image."),
+                io.Latent.Input("latent_image", tooltip="The encoded original image."),
+                io.Float.Input("denoise", default=1.0, min=0.0, max=1.0, step=0.01,
+                               tooltip="How much of the noise schedule to run; below 1 keeps more of the original."),
+                _schedule_input(),
+                io.Mask.Input("mask", optional=True,
+                              tooltip="The inpaint mask (1 = inpaint; soft values blend). Any size: it is resized "
+                              "to the latent. When not connected, the latent's noise mask is used."),
+            ],
+            outputs=[io.Latent.Output(tooltip="The inpainted latent; it carries what the Adaptive Difference "
+                                              "Composite needs.")],
+        )
+
+    @classmethod
+    def execute(cls, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
+                denoise, schedule=None, mask=None) -> io.NodeOutput:
+        settings = schedule if schedule is not None else SoftInpaintSettings()
+        samples = latent_image["samples"]
+        if mask is None:
+            mask = latent_image.get("noise_mask")
+        if mask is None:
+            raise ValueError(MISSING_MASK)
+        mask = checked_mask(mask, samples.shape[0])
+        latent = {**latent_image, "noise_mask": mask}
+        patched = with_soft_inpainting(model, settings)
+        out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
+                                          latent, denoise=denoise)[0]
+        out[LATENT_INFO_KEY] = {
+            "original": samples,
+            "mask": mask,
+            "schedule": settings,
+            "latent_format": model.get_model_object("latent_format"),
+        }
+        return io.NodeOutput(out)
+
+
+class SoftInpaintModelPatch(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftInpaintModelPatch",
+            display_name="Soft Inpaint Model Patch",
+            category="inpaint/soft inpainting",
+            description="Soft inpainting for any sampler node (KSampler Advanced, SamplerCustomAdvanced): the "
+            "sampler blends each step softly by the latent's noise mask.",
+            inputs=[
+                io.Model.Input("model", tooltip="The model to patch."),
+                _schedule_input(),
+            ],
+            outputs=[io.Model.Output(tooltip="The model with soft inpainting; the latent needs a noise mask.")],
+        )
+
+    @classmethod
+    def execute(cls, model, schedule=None) -> io.NodeOutput:
+        settings = schedule if schedule is not None else SoftInpaintSettings()
+        return io.NodeOutput(with_soft_inpainting(model, settings))

@@ -1,0 +1,32 @@
+"""Soft Mask Schedule: the three parameters of the per-step blend."""
+
+from comfy_api.latest import io
+
+from ..core import SoftInpaintSettings
+from .inputs import SoftMaskScheduleType, parameter_input
+
+
+class SoftMaskSchedule(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftMaskSchedule",
+            display_name="Soft Mask Schedule",
+            category="inpaint/soft inpainting",
+            description="How strongly the original is kept at each denoising step where the mask is partial "
+            "(A1111's soft inpainting). Connect to the Soft Latent Blend KSampler or Soft Inpaint Model Patch.",
+            inputs=[
+                parameter_input("schedule_bias"),
+                parameter_input("preservation_strength"),
+                parameter_input("transition_contrast_boost"),
+            ],
+            outputs=[SoftMaskScheduleType.Output(display_name="schedule")],
+        )
+
+    @classmethod
+    def execute(cls, schedule_bias, preservation_strength, transition_contrast_boost) -> io.NodeOutput:
+        return io.NodeOutput(SoftInpaintSettings(
+            schedule_bias=schedule_bias,
+            preservation_strength=preservation_strength,
+            transition_contrast_boost=transition_contrast_boost,
+        ))
