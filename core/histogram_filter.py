@@ -83,7 +83,7 @@ def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
     band average is the same whichever of them fills which part of the band."""
     if use_numpy:  # on the CPU, numpy's vectorised quicksort is several times faster than torch's
         exact = values.float() if values.dtype == torch.bfloat16 else values  # numpy has no bfloat16
-        return torch.from_numpy(np.argsort(exact.numpy(), axis=1))
+        return torch.from_numpy(np.argsort(exact.detach().numpy(), axis=1))
     return torch.argsort(values, dim=1)
 
 

@@ -145,3 +145,11 @@ def test_pixel_mask_bad_input():
         core.pixel_composite_mask(torch.zeros(1, 1, 8, 8), 64, 64)
     with pytest.raises(ValueError, match="pixel size"):
         core.pixel_composite_mask(torch.zeros(1, 8, 8), 0, 64)
+
+
+def test_tensors_that_require_grad_are_accepted():
+    nmask, orig, processed = _case(seed=8)
+    processed.requires_grad_(True)
+    masks = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
+    reference = core.adaptive_latent_mask(nmask, orig, processed.detach(), core.SoftInpaintSettings())
+    torch.testing.assert_close(masks.detach(), reference)

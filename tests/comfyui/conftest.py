@@ -1,0 +1,132 @@
+"""Fixtures that run the pack inside a real ComfyUI, when COMFYUI_PATH names a ComfyUI checkout.
+
+ComfyUI is not on any package registry, so without COMFYUI_PATH every test here is skipped. With it,
+run pytest with the Python that ComfyUI runs on (its requirements installed), for example:
+
+    COMFYUI_PATH=~/ComfyUI ~/ComfyUI/venv/bin/python -m pytest tests
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def _comfyui_path() -> Path:
+    value = os.environ.get("COMFYUI_PATH")
+    if not value:
+        pytest.skip("COMFYUI_PATH is not set: these tests need a ComfyUI checkout (ComfyUI is not on any registry)")
+    path = Path(value).expanduser().resolve()
+    if not (path / "main.py").is_file() or not (path / "comfy").is_dir():
+        pytest.fail(f"COMFYUI_PATH={value} is not a ComfyUI checkout (no main.py and comfy/ there)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def comfyui_path() -> Path:
+    return _comfyui_path()
+
+
+@pytest.fixture(scope="session")
+def comfy(comfyui_path):
+    """ComfyUI imported in this process, on the CPU, with this pack loaded as a custom node."""
+    if str(comfyui_path) not in sys.path:
+        sys.path.insert(0, str(comfyui_path))
+    try:
+        from comfy.cli_args import args
+    except ImportError as error:
+        pytest.fail(f"this Python cannot import ComfyUI from {comfyui_path} ({error}); use ComfyUI's Python")
+    args.cpu = True
+    import nodes
+
+    assert Path(nodes.__file__).resolve().parent == comfyui_path, "ComfyUI's nodes module is shadowed"
+    if "SoftLatentBlendKSampler" not in nodes.NODE_CLASS_MAPPINGS:
+        assert asyncio.run(nodes.load_custom_node(str(REPO_ROOT))), "the pack failed to load; see the log"
+    return nodes
+
+
+def build_checkpoint(directory: Path, kind: str) -> Path:
+    sys.path.insert(0, str(TESTS_DIR))
+    try:
+        from tiny_checkpoint import build_tiny_checkpoint
+    finally:
+        sys.path.remove(str(TESTS_DIR))
+    return Path(build_tiny_checkpoint(directory / f"tiny_{kind}.safetensors", kind=kind, seed=0))
+
+
+@pytest.fixture(scope="session")
+def checkpoints_dir(tmp_path_factory, comfy) -> Path:
+    directory = tmp_path_factory.mktemp("checkpoints")
+    build_checkpoint(directory, "sd15")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def sd15(comfy, checkpoints_dir):
+    """(model, clip, vae) of the tiny random SD1.5-shaped checkpoint, loaded by ComfyUI."""
+    import comfy.sd
+
+    model, clip, vae, _ = comfy.sd.load_checkpoint_guess_config(
+        str(checkpoints_dir / "tiny_sd15.safetensors"), output_vae=True, output_clip=True
+    )
+    return model, clip, vae
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def comfy_server(comfyui_path, checkpoints_dir, tmp_path_factory):
+    """A ComfyUI server on a free loopback port, with this pack in its custom nodes.
+
+    Yields (base_url, base_directory); the base directory holds models/, input/ and output/.
+    """
+    base = tmp_path_factory.mktemp("comfy_base")
+    (base / "custom_nodes").mkdir()
+    (base / "custom_nodes" / "soft-inpainting").symlink_to(REPO_ROOT, target_is_directory=True)
+    (base / "models").mkdir()
+    (base / "models" / "checkpoints").symlink_to(checkpoints_dir, target_is_directory=True)
+    (base / "input").mkdir()
+    port = _free_port()
+    log = open(base / "server.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+         "--base-directory", str(base), "--disable-auto-launch"],
+        cwd=comfyui_path, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server, base / "server.log")
+        yield url, base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _wait_until_up(url, server, log_path, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"ComfyUI exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/system_stats", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"ComfyUI did not answer within {timeout} s:\n{log_path.read_text()[-3000:]}")
