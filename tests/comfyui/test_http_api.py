@@ -129,3 +129,16 @@ def test_mask_batch_mismatch_is_a_clear_error(server):
     assert "batch of 3 but the latent has 2" in error["exception_message"]
     assert "comfy/samplers.py" not in "".join(error["traceback"][-2:])  # raised before sampling starts
 
+
+
+def test_ui_workflows_are_templates_with_known_node_types(server):
+    url, _, _ = server
+    info = _get(f"{url}/object_info")
+    templates = _get(f"{url}/workflow_templates")["soft-inpainting"]
+    ui_workflows = sorted(WORKFLOW.parents[1].glob("*.json"))
+    assert sorted(templates) == [path.stem for path in ui_workflows]
+    for path in ui_workflows:
+        served = _get(f"{url}/api/workflow_templates/soft-inpainting/{path.name}")
+        assert served == json.loads(path.read_text())
+        missing = {node["type"] for node in served["nodes"]} - set(info)
+        assert not missing, f"{path.name}: unknown node types {missing}"
