@@ -70,15 +70,23 @@ def checkpoints_dir(tmp_path_factory, comfy) -> Path:
     return directory
 
 
+def _load(path):
+    import comfy.sd
+
+    model, clip, vae, _ = comfy.sd.load_checkpoint_guess_config(str(path), output_vae=True, output_clip=True)
+    return model, clip, vae
+
+
 @pytest.fixture(scope="session")
 def sd15(comfy, checkpoints_dir):
     """(model, clip, vae) of the tiny random SD1.5-shaped checkpoint, loaded by ComfyUI."""
-    import comfy.sd
+    return _load(checkpoints_dir / "tiny_sd15.safetensors")
 
-    model, clip, vae, _ = comfy.sd.load_checkpoint_guess_config(
-        str(checkpoints_dir / "tiny_sd15.safetensors"), output_vae=True, output_clip=True
-    )
-    return model, clip, vae
+
+@pytest.fixture(scope="session")
+def sd15_inpaint(comfy, checkpoints_dir):
+    """(model, clip, vae) of a tiny random 9-channel SD1.5 inpainting checkpoint."""
+    return _load(build_checkpoint(checkpoints_dir, "sd15_inpaint"))
 
 
 def _free_port() -> int:

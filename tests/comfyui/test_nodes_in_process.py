@@ -273,3 +273,23 @@ def test_composite_without_carried_data_asks_for_inputs(setup):
             original_image=setup["image"], inpainted_image=setup["image"],
             inpainted_latent={"samples": setup["latent"]["samples"]}, mask_influence=0.0,
             difference_threshold=0.5, difference_contrast=2.0)
+
+
+def test_inpainting_model_still_gets_the_real_mask(comfy, sd15_inpaint):
+    model, clip, vae = sd15_inpaint
+    setup = _setup(comfy, (model, clip, vae), SIZE)
+    mask = _centre_mask(64, 16)
+    latent = comfy.NODE_CLASS_MAPPINGS["VAEEncodeForInpaint"]().encode(vae, setup["image"], mask, 0)[0]
+    seen_masks = []
+
+    def record_concat(apply_model, args):
+        seen_masks.append(args["c"]["c_concat"][:, 0].clone())
+        return apply_model(args["input"], args["timestep"], **args["c"])
+
+    recording = model.clone()
+    recording.set_model_unet_function_wrapper(record_concat)
+    out = soft_sample(setup, latent=latent, model=recording)["samples"]
+    assert torch.isfinite(out).all() and seen_masks
+    expected = torch.nn.functional.interpolate(mask[None], size=(SIZE, SIZE), mode="bilinear")[0].round()
+    for seen in seen_masks:
+        torch.testing.assert_close(seen, expected.expand_as(seen), rtol=0, atol=0)
