@@ -1,8 +1,11 @@
 """Soft inpainting, the A1111 method, as a torch library that knows nothing of ComfyUI."""
 
 from .adaptive_mask import adaptive_latent_mask, composite, pixel_composite_mask, smootherstep
+from .crop import crop, crop_boxes, stitch
+from .fill import fill_masked_latent, fill_masked_pixels
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
-from .latent_blend import blend_denoised, latent_blend, modified_nmask
+from .latent_blend import blend_denoised, flow_to_sd_sigma, latent_blend, modified_nmask
+from .mask_prep import blur_kernel, blur_mask, prepare_mask
 from .settings import PARAMETERS, ParameterSpec, SoftInpaintSettings
 
 __all__ = [
@@ -11,11 +14,20 @@ __all__ = [
     "SoftInpaintSettings",
     "adaptive_latent_mask",
     "blend_denoised",
+    "blur_kernel",
+    "blur_mask",
+    "crop",
+    "crop_boxes",
+    "fill_masked_latent",
+    "fill_masked_pixels",
+    "flow_to_sd_sigma",
     "composite",
     "gaussian_kernel",
     "latent_blend",
     "modified_nmask",
     "pixel_composite_mask",
+    "prepare_mask",
     "smootherstep",
+    "stitch",
     "weighted_histogram_filter",
 ]

@@ -72,6 +72,12 @@ def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_ble
     return torch.pow(nmask, exponent).to(nmask.dtype)
 
 
+def flow_to_sd_sigma(sigma: torch.Tensor) -> torch.Tensor:
+    """The SD noise level of a flow model's sigma s (x = (1-s) x0 + s n): s / (1-s), the noise-to-signal
+    ratio that SD's sigma measures. Capped at 1e6 where s reaches 1 (pure noise)."""
+    return sigma / (1 - sigma).clamp_min(1e-6)
+
+
 def blend_denoised(original, denoised, nmask, sigma, settings) -> torch.Tensor:
     """One soft-inpainting step: blend a step's denoised latent with the original latent.
 

@@ -140,3 +140,12 @@ def test_blend_denoised_is_the_scheduled_latent_blend():
     settings = core.SoftInpaintSettings(schedule_bias=2.0, preservation_strength=1.5, transition_contrast_boost=8.0)
     expected = core.latent_blend(a, b, core.modified_nmask(nmask, 3.0, 2.0, 1.5), 8.0)
     torch.testing.assert_close(core.blend_denoised(a, b, nmask, 3.0, settings), expected, rtol=0, atol=0)
+
+
+def test_flow_sigma_to_sd_noise_level():
+    sigma = torch.tensor([0.0, 0.5, 0.9, 1.0])
+    sd = core.flow_to_sd_sigma(sigma)
+    torch.testing.assert_close(sd[:3], torch.tensor([0.0, 1.0, 9.0]))
+    assert sd[3] == 1e6  # pure noise: capped, finite
+    # An SD sigma of 14.6 (SD1.5's start) is a flow sigma of 14.6/15.6.
+    torch.testing.assert_close(core.flow_to_sd_sigma(torch.tensor(14.6 / 15.6)), torch.tensor(14.6))

@@ -1,13 +1,18 @@
-"""Build a tiny, randomly initialised SD1.5-style checkpoint for ComfyUI tests.
+"""Build a tiny, randomly initialised SD1.5- or SD3-style checkpoint for ComfyUI tests.
 
 `build_tiny_checkpoint(path, kind="sd15", seed=0)` writes a single `.safetensors` file in the
 original (LDM) checkpoint layout that ComfyUI's stock `CheckpointLoaderSimple`
-(`comfy.sd.load_checkpoint_guess_config`) loads as an SD1.5 model (`kind="sd15"`) or as an SD1.5
-9-channel inpainting model (`kind="sd15_inpaint"`), with its CLIP and VAE, and without any
-"missing"/"unexpected" key warnings (only the debug-level "clip missing: logit_scale,
-text_projection" that real SD1.5 checkpoints also give). The file is ~180 MB and takes ~1-2 s to
-build. The weights are random, so images are noise; the point is to exercise the real loading,
-conditioning, sampling and VAE code paths quickly on CPU.
+(`comfy.sd.load_checkpoint_guess_config`) loads, with its CLIP and VAE, and without any
+"missing"/"unexpected" key warnings:
+- `kind="sd15"`: an SD1.5 model (eps prediction, 4-channel latents). ~180 MB, ~1-2 s to build.
+- `kind="sd15_inpaint"`: an SD1.5 9-channel inpainting model. ~180 MB.
+- `kind="sd3"`: an SD3 (MMDiT) flow-matching model: model_sampling ModelSamplingDiscreteFlow +
+  CONST (sigmas in 0..1, shift 3), 16-channel latents, latent format SD3 (scale_factor 1.5305,
+  shift_factor 0.0609). ~130 MB.
+The only log messages about keys are at debug level: "clip missing: [...logit_scale,
+...text_projection.weight]", which real SD1.5/SD3 checkpoints also give. The weights are random, so
+images are noise; the point is to exercise the real loading, conditioning, sampling and VAE code
+paths quickly on CPU.
 
 Why it is small yet still detected as SD1.5:
 - UNet (`model.diffusion_model.*`, float16): ComfyUI recognises SD1.5 by model_channels=320,
@@ -23,19 +28,43 @@ Why it is small yet still detected as SD1.5:
 - VAE (`first_stage_model.*`): TAESD's layout, which ComfyUI's VAE detection accepts inside a
   checkpoint (it keys on `taesd_decoder.1.weight`), with `vae_scale`=1 and `vae_shift`=0.
 
+Why it is small yet still detected as SD3:
+- MMDiT (`model.diffusion_model.*`, float16): ComfyUI takes any `joint_blocks.0.context_block.
+  attn.qkv.weight` as an MMDiT and reads its whole config from the weights: in_channels and
+  patch size from `x_embedder.proj.weight`, depth = hidden size / 64 (one 64-wide head per block),
+  adm_in_channels from `y_embedder`, the context embedder from `context_embedder.weight`,
+  pos_embed_max_size from `pos_embed`; in_channels=16 then selects the SD3 model config. So we
+  store depth 1 (hidden size 64, one joint block, which is also the last, "pre-only" one), patch
+  size 2, the SD3-medium layout (no qk-norm, no second x-block attention), a 4096->64 context
+  embedder and a 2048->64 pooled embedder (what ComfyUI's SD3 text encoder produces), and a 64x64
+  patch position table (latents up to 128x128, i.e. images up to 1024x1024): under 1M parameters.
+- Text encoder (`text_encoders.clip_l.transformer.text_model.*`, float8_e4m3fn like sd15's): ComfyUI
+  builds only the SD3 encoders whose `final_layer_norm` it finds, so the file holds CLIP-L alone,
+  the smallest of the three (no CLIP-G, no T5-XXL). CLIPTextEncode then gives CLIP-L's penultimate
+  hidden states zero-padded to 4096 features (1x77x4096) and a 2048-wide pooled output (CLIP-L's
+  768 + 1280 zeros standing in for CLIP-G), exactly the shapes the MMDiT above takes.
+- VAE (`first_stage_model.*`): TAESD's layout with 16 latent channels (ComfyUI reads the channel
+  count from `taesd_decoder.1.weight`), `vae_scale`=1, `vae_shift`=0.
+
 Every tensor gets a value from a `torch.Generator` seeded by `seed` (ComfyUI leaves weights
 uninitialised): matrices/convolutions normal with std 1/sqrt(fan_in) so activations keep their
-scale, embeddings normal with std 0.02, norm weights 1, biases 0, and the TAESD decoder's output
-bias 0.5 so decoded images are centred on mid-grey rather than half clipped to black. Same seed,
-same bytes.
+scale, embeddings (CLIP token/position, MMDiT position table) normal with std 0.02, norm weights 1,
+biases 0, and the TAESD decoder's output bias 0.5 so decoded images are centred on mid-grey rather
+than half clipped to black. Same seed, same bytes.
 
-comfy is imported inside the function only: the caller must have put ComfyUI on sys.path and set
+comfy is imported inside the functions only: the caller must have put ComfyUI on sys.path and set
 `comfy.cli_args.args.cpu = True` (if wanted) before anything imports comfy.model_management.
 """
 
 import math
 
-KINDS = {"sd15": 4, "sd15_inpaint": 9}  # kind -> UNet in_channels
+KINDS = ("sd15", "sd15_inpaint", "sd3")
+
+# SD3: MMDiT hidden size = 64 * depth; ComfyUI's SD3 text encoder output sizes.
+_SD3_DEPTH = 1
+_SD3_POS_EMBED_MAX_SIZE = 64  # in patches of 2x2 latent pixels
+_SD3_CONTEXT_DIM = 4096
+_SD3_POOLED_DIM = 2048
 
 
 def _unet_keys(in_channels):
@@ -52,6 +81,22 @@ def _unet_keys(in_channels):
     return {"model.diffusion_model." + k: v.shape for k, v in unet.state_dict().items()}
 
 
+def _mmdit_keys():
+    import comfy.ops
+    from comfy.ldm.modules.diffusionmodules.mmdit import MMDiT
+
+    hidden = 64 * _SD3_DEPTH
+    mmdit = MMDiT(
+        input_size=None, patch_size=2, in_channels=16, out_channels=16, depth=_SD3_DEPTH,
+        adm_in_channels=_SD3_POOLED_DIM,
+        context_embedder_config={"target": "torch.nn.Linear",
+                                 "params": {"in_features": _SD3_CONTEXT_DIM, "out_features": hidden}},
+        num_patches=_SD3_POS_EMBED_MAX_SIZE ** 2, pos_embed_max_size=_SD3_POS_EMBED_MAX_SIZE,
+        device="meta", operations=comfy.ops.disable_weight_init,
+    )
+    return {"model.diffusion_model." + k: v.shape for k, v in mmdit.state_dict().items()}
+
+
 def _clip_keys():
     import comfy.sd1_clip
 
@@ -61,10 +106,19 @@ def _clip_keys():
     return {"cond_stage_model." + k: v.shape for k, v in clip.state_dict().items() if k not in skip}
 
 
-def _vae_keys():
+def _sd3_clip_keys():
+    import comfy.text_encoders.sd3_clip
+
+    clip = comfy.text_encoders.sd3_clip.SD3ClipModel(clip_l=True, clip_g=False, t5=False, device="meta")
+    # As for SD1.5: ComfyUI tolerates these two being absent (debug log only); SD3 does not use them.
+    skip = ("clip_l.transformer.text_projection.weight", "clip_l.logit_scale")
+    return {"text_encoders." + k: v.shape for k, v in clip.state_dict().items() if k not in skip}
+
+
+def _vae_keys(latent_channels):
     import comfy.taesd.taesd
 
-    vae = comfy.taesd.taesd.TAESD(latent_channels=4)
+    vae = comfy.taesd.taesd.TAESD(latent_channels=latent_channels)
     return {"first_stage_model." + k: v.shape for k, v in vae.state_dict().items()}
 
 
@@ -82,16 +136,29 @@ def _init(key, shape, gen):
         return torch.zeros(shape)
     if len(shape) == 1:  # GroupNorm / LayerNorm weights
         return torch.ones(shape)
-    if key.endswith("_embedding.weight"):  # CLIP token / position embeddings
-        return torch.randn(shape, generator=gen) * 0.02
+    if key.endswith("_embedding.weight") or key == "model.diffusion_model.pos_embed":
+        return torch.randn(shape, generator=gen) * 0.02  # CLIP token / position, MMDiT position
     fan_in = math.prod(shape[1:])
     return torch.randn(shape, generator=gen) / math.sqrt(fan_in)
 
 
+def _parts(kind, te_dtype):
+    """(keys -> shape, storage dtype) for each part of the checkpoint of `kind`."""
+    import torch
+
+    if kind == "sd3":
+        return ((_mmdit_keys(), torch.float16), (_sd3_clip_keys(), te_dtype),
+                (_vae_keys(16), torch.float16))
+    in_channels = 9 if kind == "sd15_inpaint" else 4
+    return ((_unet_keys(in_channels), torch.float16), (_clip_keys(), te_dtype),
+            (_vae_keys(4), torch.float16))
+
+
 def build_tiny_checkpoint(path, kind="sd15", seed=0, text_encoder_dtype=None):
-    """Write a tiny random SD1.5 (`kind="sd15"`) or SD1.5-inpainting (`kind="sd15_inpaint"`)
-    checkpoint to `path` (a `.safetensors` file) and return `path`. Deterministic for a given seed.
-    `text_encoder_dtype` defaults to torch.float8_e4m3fn (smallest file); torch.float16 also works."""
+    """Write a tiny random SD1.5 (`kind="sd15"`), SD1.5-inpainting (`kind="sd15_inpaint"`) or SD3
+    flow-matching (`kind="sd3"`) checkpoint to `path` (a `.safetensors` file) and return `path`.
+    Deterministic for a given seed. `text_encoder_dtype` defaults to torch.float8_e4m3fn (smallest
+    file); torch.float16 also works."""
     import torch
     from safetensors.torch import save_file
 
@@ -101,8 +168,7 @@ def build_tiny_checkpoint(path, kind="sd15", seed=0, text_encoder_dtype=None):
 
     gen = torch.Generator().manual_seed(seed)
     tensors = {}
-    for keys, dtype in ((_unet_keys(KINDS[kind]), torch.float16), (_clip_keys(), te_dtype),
-                        (_vae_keys(), torch.float16)):
+    for keys, dtype in _parts(kind, te_dtype):
         for key in sorted(keys):
             tensors[key] = _init(key, tuple(keys[key]), gen).to(dtype).contiguous()
     save_file(tensors, str(path), metadata={"format": "pt"})

@@ -1,0 +1,80 @@
+"""A1111's mask blur, rounding and invert."""
+
+import math
+
+import pytest
+import torch
+
+from core.mask_prep import blur_kernel, blur_mask, prepare_mask
+
+
+@pytest.mark.parametrize("sigma, size", [(0.5, 3), (1.0, 7), (4.0, 21), (8.0, 41), (2.3, 13)])
+def test_kernel_size_and_weights_are_a1111s(sigma, size):
+    kernel = blur_kernel(sigma)
+    assert kernel.numel() == size == 2 * int(2.5 * sigma + 0.5) + 1
+    middle = size // 2
+    raw = [math.exp(-((i - middle) ** 2) / (2 * sigma**2)) for i in range(size)]
+    expected = torch.tensor([value / sum(raw) for value in raw], dtype=torch.float64)
+    torch.testing.assert_close(kernel, expected, rtol=1e-14, atol=0)
+
+
+def test_impulse_gives_the_kernel_per_axis():
+    mask = torch.zeros(31, 31)
+    mask[15, 15] = 1.0
+    kernel_x, kernel_y = blur_kernel(2.0, torch.float32), blur_kernel(3.0, torch.float32)
+    out = blur_mask(mask, 2.0, 3.0)
+    torch.testing.assert_close(out, torch.outer(_centred(kernel_y, 31), _centred(kernel_x, 31)))
+    only_x = blur_mask(mask, 2.0, 0.0)
+    torch.testing.assert_close(only_x[15], _centred(kernel_x, 31))
+    assert torch.equal(only_x[14], torch.zeros(31))
+
+
+def _centred(kernel, size):
+    row = torch.zeros(size)
+    start = size // 2 - kernel.numel() // 2
+    row[start:start + kernel.numel()] = kernel
+    return row
+
+
+def test_borders_mirror_without_repeating_the_edge():
+    row = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0]])
+    kernel = blur_kernel(0.5, torch.float32)  # 3 taps
+    # Reflect-101: the padded row is [0, 1, 0, 0, 0, 0, 0], so pixel 0 sees 0, 1, 0.
+    out = blur_mask(row, 0.5, 0.0)
+    torch.testing.assert_close(out[0, 0], kernel[1])
+    torch.testing.assert_close(out[0, 1], kernel[0])
+
+
+def test_kernel_wider_than_the_mask_keeps_constant_masks_constant():
+    ones = torch.ones(2, 3, 4)
+    torch.testing.assert_close(blur_mask(ones, 16.0, 16.0), ones)
+
+
+def test_blur_keeps_range_shape_and_dtype():
+    mask = (torch.rand(2, 17, 23) > 0.5).to(torch.float16)
+    out = blur_mask(mask, 3.0, 1.0)
+    assert out.shape == mask.shape and out.dtype == torch.float16
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_rounding_invert_then_blur_order():
+    mask = torch.tensor([[0.2, 0.5, 0.51, 0.9]])
+    rounded = prepare_mask(mask, rounding=True)
+    assert rounded.tolist() == [[0.0, 0.0, 1.0, 1.0]]  # A1111's 8-bit threshold: > 128
+    assert prepare_mask(mask, rounding=True, invert=True).tolist() == [[1.0, 1.0, 0.0, 0.0]]
+    torch.testing.assert_close(prepare_mask(mask, 1.0, 0.0, rounding=True, invert=True),
+                               blur_mask(1 - rounded, 1.0, 0.0))
+    torch.testing.assert_close(prepare_mask(mask, invert=True), 1 - mask)
+
+
+def test_input_is_not_modified():
+    mask = torch.rand(1, 8, 8)
+    before = mask.clone()
+    prepare_mask(mask, 2.0, 2.0, rounding=True, invert=True)
+    assert torch.equal(mask, before)
+
+
+@pytest.mark.parametrize("kwargs", [{"blur_x": -1.0}, {"blur_y": float("nan")}])
+def test_bad_blur_raises(kwargs):
+    with pytest.raises(ValueError, match="blur_"):
+        prepare_mask(torch.zeros(4, 4), **{"blur_x": 0.0, "blur_y": 0.0, **kwargs})
