@@ -5,9 +5,10 @@ import dataclasses
 import comfy.utils
 from comfy_api.latest import io, ui
 
-from ..core import SoftInpaintSettings, adaptive_latent_mask, composite, pixel_composite_mask
+from ..core import adaptive_latent_mask, composite, pixel_composite_mask
 from .inputs import SoftMaskScheduleType, checked_mask, parameter_input
 from .sampler import LATENT_INFO_KEY
+from .soft_blend import SoftSchedule
 
 
 def _pick(explicit, carried, what):
@@ -74,7 +75,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
         settings = dataclasses.replace(
-            _pick(schedule, carried.get("schedule", SoftInpaintSettings()), "a schedule"),
+            _pick(schedule, carried.get("schedule", SoftSchedule()), "a schedule").settings,
             mask_influence=mask_influence, difference_threshold=difference_threshold,
             difference_contrast=difference_contrast,
         )

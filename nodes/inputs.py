@@ -16,6 +16,14 @@ def parameter_input(name: str) -> io.Float.Input:
     )
 
 
+def noise_multiplier_input() -> io.Float.Input:
+    return io.Float.Input(
+        "initial_noise_multiplier", default=1.0, min=0.0, max=1.5, step=0.01, optional=True,
+        tooltip="A1111's initial noise multiplier: scales the starting noise. Below 1 keeps more of the "
+        "original's structure at high denoise.",
+    )
+
+
 def checked_mask(mask: torch.Tensor, batch: int, input_name: str = "mask") -> torch.Tensor:
     """A ComfyUI MASK ([H,W] or [B,H,W], values 0-1, any pixel size) as [1 or batch, 1, H, W]."""
     if not isinstance(mask, torch.Tensor):

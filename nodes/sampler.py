@@ -5,9 +5,8 @@ from comfy_api.latest import io
 
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
-from ..core import SoftInpaintSettings
-from .inputs import SoftMaskScheduleType, checked_mask
-from .soft_blend import MISSING_MASK, with_soft_inpainting
+from .inputs import SoftMaskScheduleType, checked_mask, noise_multiplier_input
+from .soft_blend import MISSING_MASK, SoftSchedule, with_soft_inpainting
 
 # What the sampler leaves on its LATENT output for the Adaptive Difference Composite.
 LATENT_INFO_KEY = "soft_inpainting"
@@ -48,6 +47,7 @@ class SoftLatentBlendKSampler(io.ComfyNode):
                 io.Mask.Input("mask", optional=True,
                               tooltip="The inpaint mask (1 = inpaint; soft values blend). Any size: it is resized "
                               "to the latent. When not connected, the latent's noise mask is used."),
+                noise_multiplier_input(),
             ],
             outputs=[io.Latent.Output(tooltip="The inpainted latent; it carries what the Adaptive Difference "
                                               "Composite needs.")],
@@ -55,8 +55,8 @@ class SoftLatentBlendKSampler(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
-                denoise, schedule=None, mask=None) -> io.NodeOutput:
-        settings = schedule if schedule is not None else SoftInpaintSettings()
+                denoise, schedule=None, mask=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
+        schedule = schedule if schedule is not None else SoftSchedule()
         samples = latent_image["samples"]
         if mask is None:
             mask = latent_image.get("noise_mask")
@@ -64,13 +64,13 @@ class SoftLatentBlendKSampler(io.ComfyNode):
             raise ValueError(MISSING_MASK)
         mask = checked_mask(mask, samples.shape[0])
         latent = {**latent_image, "noise_mask": mask}
-        patched = with_soft_inpainting(model, settings)
+        patched = with_soft_inpainting(model, schedule, initial_noise_multiplier)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
                                           latent, denoise=denoise)[0]
         out[LATENT_INFO_KEY] = {
             "original": samples,
             "mask": mask,
-            "schedule": settings,
+            "schedule": schedule,
             "latent_format": model.get_model_object("latent_format"),
         }
         return io.NodeOutput(out)
@@ -88,11 +88,12 @@ class SoftInpaintModelPatch(io.ComfyNode):
             inputs=[
                 io.Model.Input("model", tooltip="The model to patch."),
                 _schedule_input(),
+                noise_multiplier_input(),
             ],
             outputs=[io.Model.Output(tooltip="The model with soft inpainting; the latent needs a noise mask.")],
         )
 
     @classmethod
-    def execute(cls, model, schedule=None) -> io.NodeOutput:
-        settings = schedule if schedule is not None else SoftInpaintSettings()
-        return io.NodeOutput(with_soft_inpainting(model, settings))
+    def execute(cls, model, schedule=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
+        schedule = schedule if schedule is not None else SoftSchedule()
+        return io.NodeOutput(with_soft_inpainting(model, schedule, initial_noise_multiplier))

@@ -4,6 +4,7 @@ from comfy_api.latest import io
 
 from ..core import SoftInpaintSettings
 from .inputs import SoftMaskScheduleType, parameter_input
+from .soft_blend import SIGMA_SPACES, SoftSchedule
 
 
 class SoftMaskSchedule(io.ComfyNode):
@@ -19,14 +20,22 @@ class SoftMaskSchedule(io.ComfyNode):
                 parameter_input("schedule_bias"),
                 parameter_input("preservation_strength"),
                 parameter_input("transition_contrast_boost"),
+                io.Combo.Input(
+                    "sigma_space", options=list(SIGMA_SPACES), default="sd", optional=True,
+                    tooltip="sd: read each model's noise level as the equivalent SD sigma (flow models such as "
+                    "SD3 and Flux: sigma/(1-sigma)), so one schedule suits every model. raw: the model's own "
+                    "sigma, exactly as A1111 (meant for SD-style models).",
+                ),
             ],
             outputs=[SoftMaskScheduleType.Output(display_name="schedule")],
         )
 
     @classmethod
-    def execute(cls, schedule_bias, preservation_strength, transition_contrast_boost) -> io.NodeOutput:
-        return io.NodeOutput(SoftInpaintSettings(
+    def execute(cls, schedule_bias, preservation_strength, transition_contrast_boost,
+                sigma_space="sd") -> io.NodeOutput:
+        settings = SoftInpaintSettings(
             schedule_bias=schedule_bias,
             preservation_strength=preservation_strength,
             transition_contrast_boost=transition_contrast_boost,
-        ))
+        )
+        return io.NodeOutput(SoftSchedule(settings, sigma_space))

@@ -149,3 +149,13 @@ def test_flow_sigma_to_sd_noise_level():
     assert sd[3] == 1e6  # pure noise: capped, finite
     # An SD sigma of 14.6 (SD1.5's start) is a flow sigma of 14.6/15.6.
     torch.testing.assert_close(core.flow_to_sd_sigma(torch.tensor(14.6 / 15.6)), torch.tensor(14.6))
+
+
+def test_video_latents_blend_frame_by_frame():
+    a, b = _latents((2, 16, 3, 4, 5), seed=8)
+    t = torch.rand(2, 1, 3, 4, 5, generator=torch.Generator().manual_seed(8))
+    video = core.latent_blend(a, b, core.modified_nmask(t, 2.0, 1.0, 0.5), 4.0)
+    for frame in range(3):
+        single = core.latent_blend(a[:, :, frame], b[:, :, frame], core.modified_nmask(t[:, :, frame], 2.0, 1.0, 0.5),
+                                   4.0)
+        torch.testing.assert_close(video[:, :, frame], single, rtol=0, atol=0)

@@ -37,7 +37,7 @@ def comfyui_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def comfy(comfyui_path):
+def comfy_nodes(comfyui_path):
     """ComfyUI imported in this process, on the CPU, with this pack loaded as a custom node."""
     if str(comfyui_path) not in sys.path:
         sys.path.insert(0, str(comfyui_path))
@@ -64,9 +64,10 @@ def build_checkpoint(directory: Path, kind: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def checkpoints_dir(tmp_path_factory, comfy) -> Path:
+def checkpoints_dir(tmp_path_factory, comfy_nodes) -> Path:
     directory = tmp_path_factory.mktemp("checkpoints")
-    build_checkpoint(directory, "sd15")
+    for kind in ("sd15", "sd15_inpaint", "sd3"):
+        build_checkpoint(directory, kind)
     return directory
 
 
@@ -78,15 +79,21 @@ def _load(path):
 
 
 @pytest.fixture(scope="session")
-def sd15(comfy, checkpoints_dir):
+def sd15(comfy_nodes, checkpoints_dir):
     """(model, clip, vae) of the tiny random SD1.5-shaped checkpoint, loaded by ComfyUI."""
     return _load(checkpoints_dir / "tiny_sd15.safetensors")
 
 
 @pytest.fixture(scope="session")
-def sd15_inpaint(comfy, checkpoints_dir):
+def sd15_inpaint(comfy_nodes, checkpoints_dir):
     """(model, clip, vae) of a tiny random 9-channel SD1.5 inpainting checkpoint."""
-    return _load(build_checkpoint(checkpoints_dir, "sd15_inpaint"))
+    return _load(checkpoints_dir / "tiny_sd15_inpaint.safetensors")
+
+
+@pytest.fixture(scope="session")
+def sd3(comfy_nodes, checkpoints_dir):
+    """(model, clip, vae) of a tiny random SD3-shaped flow checkpoint (16-channel latents)."""
+    return _load(checkpoints_dir / "tiny_sd3.safetensors")
 
 
 def _free_port() -> int:

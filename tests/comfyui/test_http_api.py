@@ -73,7 +73,7 @@ def test_object_info_lists_the_nodes(server):
     assert set(sampler["input"]["required"]) == {
         "model", "seed", "steps", "cfg", "sampler_name", "scheduler", "positive", "negative", "latent_image",
         "denoise"}
-    assert set(sampler["input"]["optional"]) == {"schedule", "mask"}
+    assert set(sampler["input"]["optional"]) == {"schedule", "mask", "initial_noise_multiplier"}
     assert sampler["input"]["optional"]["schedule"][0] == "SOFT_MASK_SCHEDULE"
     assert sampler["output"] == ["LATENT"]
     schedule = info["SoftMaskSchedule"]

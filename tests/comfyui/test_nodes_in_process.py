@@ -8,27 +8,27 @@ STEPS = 4
 SIZE = 8  # latent size: 64x64 pixels
 
 
-def _setup(comfy, sd15, latent_size):
+def _setup(comfy_nodes, sd15, latent_size):
     model, clip, vae = sd15
-    encode = comfy.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     positive = encode.encode(clip, "a red brick wall")[0]
     negative = encode.encode(clip, "blurry")[0]
     generator = torch.Generator().manual_seed(0)
     image = torch.rand(2, latent_size * 8, latent_size * 8, 3, generator=generator)
     latent = {"samples": vae.encode(image)}
-    return {"nodes": comfy, "model": model, "vae": vae, "positive": positive, "negative": negative,
+    return {"nodes": comfy_nodes, "model": model, "vae": vae, "positive": positive, "negative": negative,
             "image": image, "latent": latent}
 
 
 @pytest.fixture(scope="module")
-def setup(comfy, sd15):
-    return _setup(comfy, sd15, SIZE)
+def setup(comfy_nodes, sd15):
+    return _setup(comfy_nodes, sd15, SIZE)
 
 
 @pytest.fixture(scope="module")
-def large(comfy, sd15):
+def large(comfy_nodes, sd15):
     """A 192x192 picture: room for unchanged areas beyond the composite's filter and blur radius."""
-    return _setup(comfy, sd15, 24)
+    return _setup(comfy_nodes, sd15, 24)
 
 
 def _centre_mask(pixels, half_width):
@@ -65,15 +65,17 @@ def _blend_epsilon_scaled(latent_format, samples):
     return latent_format.process_out(scaled * length / (length + 1e-5)).float()
 
 
-def test_nodes_are_registered(comfy):
+def test_nodes_are_registered(comfy_nodes):
     for node_id in PACK_NODE_IDS:
-        assert node_id in comfy.NODE_CLASS_MAPPINGS
-        assert comfy.NODE_DISPLAY_NAME_MAPPINGS[node_id]
+        assert node_id in comfy_nodes.NODE_CLASS_MAPPINGS
+        assert comfy_nodes.NODE_DISPLAY_NAME_MAPPINGS[node_id]
 
 
 def test_schedule_node_validates(setup):
     node = _node(setup, "SoftMaskSchedule")
-    settings = node.execute(schedule_bias=2.0, preservation_strength=1.0, transition_contrast_boost=8.0).args[0]
+    schedule = node.execute(schedule_bias=2.0, preservation_strength=1.0, transition_contrast_boost=8.0).args[0]
+    settings = schedule.settings
+    assert schedule.sigma_space == "sd"
     assert (settings.schedule_bias, settings.preservation_strength, settings.transition_contrast_boost) == (2, 1, 8)
     with pytest.raises(ValueError, match="transition_contrast_boost"):
         node.execute(schedule_bias=1.0, preservation_strength=0.5, transition_contrast_boost=0.5)
@@ -199,7 +201,7 @@ def test_composes_with_other_post_cfg_patches_and_patches_once(setup):
 STOP_ABOVE_SIGMA_ZERO = {"dpm_fast", "dpm_adaptive", "uni_pc", "uni_pc_bh2"}
 
 
-def test_every_sampler_runs_and_keeps_unmasked_latent(setup, comfy):
+def test_every_sampler_runs_and_keeps_unmasked_latent(setup, comfy_nodes):
     import comfy.samplers
 
     latent_format = setup["model"].get_model_object("latent_format")
@@ -275,11 +277,11 @@ def test_composite_without_carried_data_asks_for_inputs(setup):
             difference_threshold=0.5, difference_contrast=2.0)
 
 
-def test_inpainting_model_still_gets_the_real_mask(comfy, sd15_inpaint):
+def test_inpainting_model_still_gets_the_real_mask(comfy_nodes, sd15_inpaint):
     model, clip, vae = sd15_inpaint
-    setup = _setup(comfy, (model, clip, vae), SIZE)
+    setup = _setup(comfy_nodes, (model, clip, vae), SIZE)
     mask = _centre_mask(64, 16)
-    latent = comfy.NODE_CLASS_MAPPINGS["VAEEncodeForInpaint"]().encode(vae, setup["image"], mask, 0)[0]
+    latent = comfy_nodes.NODE_CLASS_MAPPINGS["VAEEncodeForInpaint"]().encode(vae, setup["image"], mask, 0)[0]
     seen_masks = []
 
     def record_concat(apply_model, args):

@@ -1,0 +1,78 @@
+"""Soft Inpaint Crop and Stitch: A1111's "inpaint only masked"."""
+
+from comfy_api.latest import io
+
+from ..core import crop, crop_boxes, stitch
+from .inputs import checked_mask
+
+SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")
+
+
+class SoftInpaintCrop(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftInpaintCrop",
+            display_name="Soft Inpaint Crop (only masked)",
+            category="inpaint/soft inpainting",
+            description="A1111's 'inpaint only masked': crop each picture around its mask (plus padding, grown to "
+            "the working aspect) and resize the crop to the working size. Stitch the result back with Soft "
+            "Inpaint Stitch.",
+            inputs=[
+                io.Image.Input("image", tooltip="The full picture."),
+                io.Mask.Input("mask", tooltip="The inpaint mask over the full picture."),
+                io.Int.Input("width", default=512, min=8, max=8192, step=8, tooltip="Working width of the crop."),
+                io.Int.Input("height", default=512, min=8, max=8192, step=8, tooltip="Working height of the crop."),
+                io.Int.Input("padding", default=32, min=0, max=1024, step=1,
+                             tooltip="Pixels of context around the mask (A1111's only masked padding)."),
+            ],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The crops at the working size."),
+                io.Mask.Output(display_name="mask", tooltip="The mask crops at the working size."),
+                SoftInpaintCropType.Output(display_name="crop", tooltip="Where the crops came from, for Stitch."),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, image, mask, width, height, padding) -> io.NodeOutput:
+        masks = checked_mask(mask, image.shape[0])[:, 0].expand(image.shape[0], -1, -1)
+        if masks.shape[1:] != image.shape[1:3]:
+            raise ValueError(f"mask is {tuple(masks.shape[1:])} but the image is {tuple(image.shape[1:3])}: "
+                             "give the mask of this picture")
+        boxes = crop_boxes(masks, padding, width, height)
+        crops, crop_masks = crop(image, masks.to(image.device), boxes, width, height)
+        info = {"original": image, "mask": masks, "boxes": boxes}
+        return io.NodeOutput(crops, crop_masks, info)
+
+
+class SoftInpaintStitch(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftInpaintStitch",
+            display_name="Soft Inpaint Stitch (only masked)",
+            category="inpaint/soft inpainting",
+            description="Paste inpainted crops back into the full pictures. Pixels outside each crop, and wherever "
+            "the mask is 0, stay exactly as they were.",
+            inputs=[
+                SoftInpaintCropType.Input("crop", tooltip="From Soft Inpaint Crop."),
+                io.Image.Input("image", tooltip="The inpainted crops (for example the Adaptive Difference "
+                                                "Composite's image)."),
+                io.Mask.Input("mask", optional=True,
+                              tooltip="Crop-size mask to paste through, such as the composite mask. Without it, "
+                              "the full-size mask given to Soft Inpaint Crop."),
+            ],
+            outputs=[io.Image.Output(display_name="image", tooltip="The full pictures.")],
+        )
+
+    @classmethod
+    def execute(cls, crop, image, mask=None) -> io.NodeOutput:
+        originals, boxes = crop["original"], crop["boxes"]
+        if image.shape[0] != len(boxes):
+            raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(boxes)} crops")
+        if mask is None:
+            return io.NodeOutput(stitch(originals, image, boxes, full_masks=crop["mask"]))
+        crop_masks = checked_mask(mask, image.shape[0])[:, 0].expand(image.shape[0], -1, -1)
+        if crop_masks.shape[1:] != image.shape[1:3]:
+            raise ValueError(f"mask is {tuple(crop_masks.shape[1:])} but the crops are {tuple(image.shape[1:3])}")
+        return io.NodeOutput(stitch(originals, image, boxes, crop_masks=crop_masks))

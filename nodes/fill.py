@@ -1,0 +1,64 @@
+"""Soft Inpaint Fill: A1111's "masked content" (fill, original, latent noise, latent nothing) and encoding."""
+
+import comfy.sample
+import comfy.utils
+from comfy_api.latest import io
+
+from ..core import fill_masked_latent, fill_masked_pixels
+from .inputs import checked_mask
+
+FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
+
+
+class SoftInpaintFill(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftInpaintFill",
+            display_name="Soft Inpaint Fill",
+            category="inpaint/soft inpainting",
+            description="Encode the picture for inpainting with A1111's masked content: 'fill' paints the hole with "
+            "the blurred surrounding colours before encoding, 'original' keeps it, 'latent noise' and 'latent "
+            "nothing' replace it in the latent. The latent gets the mask as its noise mask.",
+            inputs=[
+                io.Image.Input("image", tooltip="The picture to inpaint."),
+                io.Mask.Input("mask", tooltip="The inpaint mask (1 = inpaint)."),
+                io.Vae.Input("vae", tooltip="The VAE that encodes the picture."),
+                io.Combo.Input("masked_content", options=list(FILL_MODES), default="original",
+                               tooltip="What the masked area starts from."),
+                io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
+                             tooltip="The seed of the 'latent noise' fill."),
+                io.Model.Input("model", optional=True,
+                               tooltip="Needed by the latent modes: they fill in the model's scaled latent space."),
+            ],
+            outputs=[
+                io.Latent.Output(display_name="latent", tooltip="The encoded picture with its noise mask."),
+                io.Image.Output(display_name="filled_image", tooltip="The picture that was encoded."),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, image, mask, vae, masked_content, seed, model=None) -> io.NodeOutput:
+        if masked_content not in FILL_MODES:
+            raise ValueError(f"masked_content must be one of {FILL_MODES}, got {masked_content!r}")
+        pixels = image[..., :3]
+        mask = checked_mask(mask, pixels.shape[0])
+        if masked_content == "fill":
+            pixel_mask = comfy.utils.reshape_mask(mask, (mask.shape[0], 1, *pixels.shape[1:3]))[:, 0]
+            pixels = fill_masked_pixels(pixels, pixel_mask.to(pixels.device))
+        samples = vae.encode(pixels)
+        if masked_content.startswith("latent"):
+            samples = cls._fill_latent(samples, mask, masked_content, seed, model)
+        return io.NodeOutput({"samples": samples, "noise_mask": mask}, pixels)
+
+    @staticmethod
+    def _fill_latent(samples, mask, masked_content, seed, model):
+        if model is None:
+            raise ValueError(f"masked_content '{masked_content}' needs the model input (for its latent scale)")
+        latent_format = model.get_model_object("latent_format")
+        latent_mask = comfy.utils.reshape_mask(mask, (samples.shape[0], 1, *samples.shape[2:])).to(samples.device)
+        noise = None
+        if masked_content == "latent noise":
+            noise = comfy.sample.prepare_noise(samples, seed).to(samples.device)
+        filled = fill_masked_latent(latent_format.process_in(samples), latent_mask, noise)
+        return latent_format.process_out(filled)

@@ -1,0 +1,166 @@
+"""The A1111 inpaint-option nodes and other model families, in process with real ComfyUI objects."""
+
+import pytest
+import torch
+
+import core
+
+PIXELS = 64
+
+
+def _node(comfy_nodes, node_id):
+    return comfy_nodes.NODE_CLASS_MAPPINGS[node_id]
+
+
+def _conditioning(comfy_nodes, clip):
+    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    return encode.encode(clip, "a red brick wall")[0], encode.encode(clip, "blurry")[0]
+
+
+def _picture(batch=2, pixels=PIXELS, seed=0):
+    return torch.rand(batch, pixels, pixels, 3, generator=torch.Generator().manual_seed(seed))
+
+
+def _square_mask(pixels=PIXELS, start=16, end=48):
+    mask = torch.zeros(1, pixels, pixels)
+    mask[:, start:end, start:end] = 1.0
+    return mask
+
+
+def _soft_sample(comfy_nodes, model, clip, latent, **kwargs):
+    positive, negative = _conditioning(comfy_nodes, clip)
+    args = {"model": model, "seed": 3, "steps": 4, "cfg": 4.0, "sampler_name": "euler", "scheduler": "simple",
+            "positive": positive, "negative": negative, "latent_image": latent, "denoise": 1.0, **kwargs}
+    return _node(comfy_nodes, "SoftLatentBlendKSampler").execute(**args).args[0]
+
+
+def test_mask_prep_is_a1111s_order_and_blur(comfy_nodes):
+    mask = torch.rand(2, 40, 50, generator=torch.Generator().manual_seed(1))
+    out = _node(comfy_nodes, "SoftInpaintMaskPrep").execute(mask=mask, blur_x=3.0, blur_y=1.5, rounding=True,
+                                                       invert=True).args[0]
+    expected = core.blur_mask(1 - (mask > 128 / 255).float(), 3.0, 1.5)
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    assert out.shape == mask.shape
+    single = _node(comfy_nodes, "SoftInpaintMaskPrep").execute(mask=mask[0], blur_x=0.0, blur_y=0.0, rounding=False,
+                                                          invert=False).args[0]
+    torch.testing.assert_close(single, mask[:1])
+
+
+@pytest.mark.parametrize("mode", ["fill", "original", "latent noise", "latent nothing"])
+def test_fill_modes(comfy_nodes, sd15, mode):
+    model, _, vae = sd15
+    image, mask = _picture(), _square_mask()
+    latent, filled = _node(comfy_nodes, "SoftInpaintFill").execute(image=image, mask=mask, vae=vae, masked_content=mode,
+                                                             seed=5, model=model).args
+    assert torch.equal(latent["noise_mask"], mask[:, None])
+    outside = (mask == 0).expand(2, -1, -1)
+    assert torch.equal(filled[outside], image[outside])  # unmasked pixels untouched in every mode
+    original_latent = vae.encode(image)
+    scale = model.get_model_object("latent_format")
+    hole = (slice(None), slice(None), slice(3, 5), slice(3, 5))  # deep inside the mask, at latent size
+    edge_free = (slice(None), slice(None), slice(0, 1), slice(0, 1))
+    if mode == "original":
+        assert torch.equal(filled, image) and torch.equal(latent["samples"], original_latent)
+    elif mode == "fill":
+        assert not torch.equal(filled, image)
+    elif mode == "latent nothing":
+        torch.testing.assert_close(scale.process_in(latent["samples"])[hole], torch.zeros(2, 4, 2, 2))
+        torch.testing.assert_close(latent["samples"][edge_free], original_latent[edge_free])
+    else:
+        import comfy.sample
+
+        noise = comfy.sample.prepare_noise(original_latent, 5)
+        torch.testing.assert_close(scale.process_in(latent["samples"])[hole], noise[hole], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(latent["samples"][edge_free], original_latent[edge_free])
+
+
+def test_latent_fill_needs_the_model(comfy_nodes, sd15):
+    _, _, vae = sd15
+    with pytest.raises(ValueError, match="needs the model"):
+        _node(comfy_nodes, "SoftInpaintFill").execute(image=_picture(), mask=_square_mask(), vae=vae,
+                                                masked_content="latent noise", seed=0)
+
+
+def test_initial_noise_multiplier_scales_the_starting_noise(comfy_nodes, sd15):
+    import comfy.sample
+
+    model, clip, vae = sd15
+    latent = {"samples": vae.encode(_picture())}
+    positive, negative = _conditioning(comfy_nodes, clip)
+    soft = _soft_sample(comfy_nodes, model, clip, latent, mask=torch.ones(1, PIXELS, PIXELS),
+                        initial_noise_multiplier=0.6, scheduler="normal")["samples"]
+    noise = comfy.sample.prepare_noise(latent["samples"], 3) * 0.6
+    stock = comfy.sample.sample(model, noise, 4, 4.0, "euler", "normal", positive, negative, latent["samples"],
+                                denoise=1.0, seed=3)
+    torch.testing.assert_close(soft, stock, rtol=1e-3, atol=1e-4)
+    plain = _soft_sample(comfy_nodes, model, clip, latent, mask=torch.ones(1, PIXELS, PIXELS), scheduler="normal")
+    assert not torch.allclose(plain["samples"], soft, atol=1e-2)
+
+
+def test_crop_sample_composite_stitch_keeps_everything_outside_exactly(comfy_nodes, sd15):
+    model, clip, vae = sd15
+    pixels = 160
+    image = _picture(pixels=pixels)
+    masks = torch.zeros(2, pixels, pixels)
+    masks[0, 20:40, 30:60] = 1.0
+    masks[1, 100:140, 90:120] = 1.0
+    crops, crop_masks, info = _node(comfy_nodes, "SoftInpaintCrop").execute(image=image, mask=masks, width=96,
+                                                                      height=96, padding=24).args
+    assert crops.shape == (2, 96, 96, 3) and crop_masks.shape == (2, 96, 96)
+    assert info["boxes"][0] != info["boxes"][1]
+    latent = {"samples": vae.encode(crops)}
+    out = _soft_sample(comfy_nodes, model, clip, latent, mask=crop_masks)
+    decoded = vae.decode(out["samples"])
+    composited, composite_mask = _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
+        original_image=crops, inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
+        difference_threshold=0.5, difference_contrast=2.0).args
+    stitched = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=composited, mask=composite_mask).args[0]
+    assert stitched.shape == image.shape
+    for sample, (x1, y1, x2, y2) in enumerate(info["boxes"]):
+        outside = torch.ones(pixels, pixels, dtype=torch.bool)
+        outside[y1:y2, x1:x2] = False
+        assert torch.equal(stitched[sample][outside], image[sample][outside])
+        assert not torch.equal(stitched[sample][~outside], image[sample][~outside])
+    # An identity inpaint (nothing changed) gives the input back exactly, inside the crops too.
+    identity = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=crops,
+                                                         mask=torch.zeros_like(crop_masks)).args[0]
+    assert torch.equal(identity, image)
+
+
+def test_stitch_rejects_a_wrong_batch(comfy_nodes):
+    image, mask = _picture(), _square_mask()
+    crops, _, info = _node(comfy_nodes, "SoftInpaintCrop").execute(image=image, mask=mask, width=32, height=32,
+                                                             padding=4).args
+    with pytest.raises(ValueError, match="batch of 1 but the crop info has 2"):
+        _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=crops[:1])
+
+
+def test_flow_model_soft_inpainting(comfy_nodes, sd3):
+    model, clip, vae = sd3
+    image = _picture(batch=1)
+    latent = {"samples": vae.encode(image)}
+    assert latent["samples"].shape[1] == 16
+    mask = _square_mask()
+    out = _soft_sample(comfy_nodes, model, clip, latent, mask=mask)["samples"]
+    assert torch.isfinite(out).all()
+    outside = torch.nn.functional.interpolate(mask[None], size=out.shape[-2:])[0, 0] == 0
+    scale = model.get_model_object("latent_format")
+    scaled = scale.process_in(latent["samples"].double())
+    length = torch.linalg.vector_norm(scaled, dim=1, keepdim=True)
+    kept = scale.process_out(scaled * length / (length + 1e-5)).float()
+    torch.testing.assert_close(out[..., outside], kept[..., outside], rtol=1e-5, atol=1e-5)
+
+
+def test_flow_sigma_space_sd_preserves_more_than_raw(comfy_nodes, sd3):
+    model, clip, vae = sd3
+    latent = {"samples": vae.encode(_picture(batch=1))}
+    half = torch.full((1, PIXELS, PIXELS), 0.5)
+    schedule = _node(comfy_nodes, "SoftMaskSchedule")
+    results = {}
+    for space in ("sd", "raw"):
+        chosen = schedule.execute(schedule_bias=1.0, preservation_strength=0.5, transition_contrast_boost=4.0,
+                                  sigma_space=space).args[0]
+        results[space] = _soft_sample(comfy_nodes, model, clip, latent, mask=half, schedule=chosen)["samples"]
+    change = {space: (out - latent["samples"]).norm() for space, out in results.items()}
+    # Flow sigmas lie in 0-1; read raw, sigma ** bias * strength stays small and little is preserved.
+    assert change["sd"] < 0.9 * change["raw"], change
