@@ -8,10 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pack_nodes import PACK_NODE_IDS
 from PIL import Image
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "api" / "soft_inpainting.json"
-SIZE = 192  # room for unchanged areas beyond the composite's filter and blur radius
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+# Each example graph with the tiny checkpoint of its model family.
+CHECKPOINTS = {
+    "soft_inpainting": "tiny_sd15.safetensors",
+    "soft_inpainting_sdxl": "tiny_sd15.safetensors",
+    "soft_inpainting_only_masked": "tiny_sd15.safetensors",
+    "soft_inpainting_inpaint_model": "tiny_sd15_inpaint.safetensors",
+    "soft_inpainting_flow": "tiny_sd3.safetensors",
+}
+SIZE = 256  # room for unchanged areas beyond the mask blur and the composite's filter and blur radius
+MASKED = slice(112, 144)
+FAR = slice(40, 216)  # outside this frame nothing may change
 
 
 def _get(url):
@@ -53,16 +64,18 @@ def server(comfy_server):
     rgba = np.zeros((SIZE, SIZE, 4), dtype=np.uint8)
     rgba[..., :3] = np.random.default_rng(0).integers(0, 256, size=(SIZE, SIZE, 3))
     rgba[..., 3] = 255
-    rgba[80:112, 80:112, 3] = 0  # transparent = the mask LoadImage gives (1 = inpaint)
+    rgba[MASKED, MASKED, 3] = 0  # transparent = the mask LoadImage gives (1 = inpaint)
     Image.fromarray(rgba, "RGBA").save(base / "input" / "example.png")
     return url, base, rgba
 
 
-def _workflow(steps=3):
-    prompt = json.loads(WORKFLOW.read_text())
-    prompt["1"]["inputs"]["ckpt_name"] = "tiny_sd15.safetensors"
-    prompt["7"]["inputs"]["steps"] = steps
-    prompt["10"]["inputs"]["filename_prefix"] = f"test_{uuid.uuid4().hex[:8]}"
+def _workflow(name="soft_inpainting", steps=3):
+    prompt = json.loads((WORKFLOWS / "api" / f"{name}.json").read_text())
+    prompt["1"]["inputs"]["ckpt_name"] = CHECKPOINTS[name]
+    prompt["8"]["inputs"]["steps"] = steps
+    prompt["11"]["inputs"]["filename_prefix"] = f"test_{uuid.uuid4().hex[:8]}"
+    if "12" in prompt:  # the only-masked crop: a small working size keeps the test quick
+        prompt["12"]["inputs"].update(width=128, height=128)
     return prompt
 
 
@@ -84,32 +97,35 @@ def test_object_info_lists_the_nodes(server):
     assert composite["output"] == ["IMAGE", "MASK"]
     assert {"mask_influence", "difference_threshold", "difference_contrast"} <= set(composite["input"]["required"])
     assert info["SoftInpaintModelPatch"]["output"] == ["MODEL"]
-    for node_id in ("SoftMaskSchedule", "SoftLatentBlendKSampler", "SoftInpaintModelPatch",
-                    "AdaptiveDifferenceComposite"):
+    pack_nodes = {node_id for node_id, node in info.items() if node["python_module"].endswith("soft-inpainting")}
+    assert pack_nodes == set(PACK_NODE_IDS)
+    for node_id in pack_nodes:
+        assert info[node_id]["description"], f"{node_id} has no description"
         for section in info[node_id]["input"].values():
             for name, spec in section.items():
                 assert spec[1].get("tooltip"), f"{node_id}.{name} has no tooltip"
 
 
-def test_example_workflow_keeps_unmasked_pixels_exactly(server):
+@pytest.mark.parametrize("name", sorted(CHECKPOINTS))
+def test_example_workflows_keep_unmasked_pixels_exactly(server, name):
     url, base, rgba = server
-    entry = _wait(url, _queue(url, _workflow()))
+    entry = _wait(url, _queue(url, _workflow(name)))
     assert entry["status"]["status_str"] == "success", entry["status"]
-    saved = entry["outputs"]["10"]["images"][0]
+    saved = entry["outputs"]["11"]["images"][0]
     result = np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]).convert("RGB"))
     assert result.shape == (SIZE, SIZE, 3)
     # Far from the masked square the latent did not change, so the original pixels come back exactly.
     far = np.ones((SIZE, SIZE), dtype=bool)
-    far[24:168, 24:168] = False
+    far[FAR, FAR] = False
     assert np.array_equal(result[far], rgba[..., :3][far])
-    assert not np.array_equal(result[80:112, 80:112], rgba[80:112, 80:112, :3])
-    assert entry["outputs"]["9"]["images"], "the composite node shows its mask"
+    assert not np.array_equal(result[MASKED, MASKED], rgba[MASKED, MASKED, :3])
+    assert entry["outputs"]["10"]["images"], "the composite node shows its mask"
 
 
 def test_missing_mask_is_a_clear_error(server):
     url, _, _ = server
     prompt = _workflow()
-    del prompt["7"]["inputs"]["mask"]
+    del prompt["8"]["inputs"]["mask"]
     entry = _wait(url, _queue(url, prompt))
     error = _error(entry)
     assert error["node_type"] == "SoftLatentBlendKSampler"
@@ -119,11 +135,11 @@ def test_missing_mask_is_a_clear_error(server):
 def test_mask_batch_mismatch_is_a_clear_error(server):
     url, _, _ = server
     prompt = _workflow()
-    prompt["20"] = {"class_type": "RepeatLatentBatch", "inputs": {"samples": ["5", 0], "amount": 2}}
+    prompt["20"] = {"class_type": "RepeatLatentBatch", "inputs": {"samples": ["7", 0], "amount": 2}}
     prompt["21"] = {"class_type": "RepeatImageBatch", "inputs": {"image": ["2", 0], "amount": 3}}
     prompt["22"] = {"class_type": "ImageToMask", "inputs": {"image": ["21", 0], "channel": "red"}}
-    prompt["7"]["inputs"]["latent_image"] = ["20", 0]
-    prompt["7"]["inputs"]["mask"] = ["22", 0]
+    prompt["8"]["inputs"]["latent_image"] = ["20", 0]
+    prompt["8"]["inputs"]["mask"] = ["22", 0]
     error = _error(_wait(url, _queue(url, prompt)))
     assert error["node_type"] == "SoftLatentBlendKSampler"
     assert "batch of 3 but the latent has 2" in error["exception_message"]
@@ -135,7 +151,7 @@ def test_ui_workflows_are_templates_with_known_node_types(server):
     url, _, _ = server
     info = _get(f"{url}/object_info")
     templates = _get(f"{url}/workflow_templates")["soft-inpainting"]
-    ui_workflows = sorted(WORKFLOW.parents[1].glob("*.json"))
+    ui_workflows = sorted(WORKFLOWS.glob("*.json"))
     assert sorted(templates) == [path.stem for path in ui_workflows]
     for path in ui_workflows:
         served = _get(f"{url}/api/workflow_templates/soft-inpainting/{path.name}")

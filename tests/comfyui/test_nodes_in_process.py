@@ -2,8 +2,8 @@
 
 import pytest
 import torch
+from pack_nodes import PACK_NODE_IDS
 
-PACK_NODE_IDS = ("SoftMaskSchedule", "SoftLatentBlendKSampler", "SoftInpaintModelPatch", "AdaptiveDifferenceComposite")
 STEPS = 4
 SIZE = 8  # latent size: 64x64 pixels
 

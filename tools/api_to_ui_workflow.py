@@ -1,0 +1,103 @@
+"""Write the UI-format twin of an API-format workflow, using a running ComfyUI's /object_info.
+
+    python tools/api_to_ui_workflow.py http://127.0.0.1:8188 workflows/api/NAME.json workflows/NAME.json
+
+Widget values follow each node's input order (with the extra widget values the frontend keeps for seeds and
+image uploads); nodes are laid out in columns by their depth in the graph. tests/test_workflows.py checks
+that the two files describe the same graph.
+"""
+
+import json
+import sys
+import urllib.request
+import uuid
+
+WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+COLUMN_WIDTH, ROW_GAP = 380, 40
+
+
+def _is_widget(spec) -> bool:
+    return isinstance(spec[0], list) or spec[0] in WIDGET_TYPES
+
+
+def _node_inputs(node_id, node, info, links):
+    """The UI inputs (links) and widget values of one API node; appends its incoming links."""
+    required, optional = info["input"].get("required", {}), info["input"].get("optional", {})
+    inputs, widgets = [], []
+    for name in info["input_order"].get("required", []) + info["input_order"].get("optional", []):
+        spec, value = {**required, **optional}[name], node["inputs"].get(name)
+        if _is_widget(spec):
+            if value is None:  # an optional widget left out: the frontend still shows it, at its default
+                value = spec[1].get("default", spec[0][0] if isinstance(spec[0], list) else None)
+            widgets.append(value)
+            if spec[1].get("control_after_generate"):
+                widgets.append("fixed")
+            if spec[1].get("image_upload"):
+                widgets.append("image")
+        elif isinstance(value, list):
+            links.append([len(links) + 1, int(value[0]), value[1], int(node_id), len(inputs), spec[0]])
+            inputs.append({"name": name, "type": spec[0], "link": len(links)})
+        elif name in required:
+            inputs.append({"name": name, "type": spec[0], "link": None})
+    return inputs, widgets
+
+
+def _depths(api):
+    depth = {}
+
+    def visit(node_id):
+        if node_id not in depth:
+            sources = [v[0] for v in api[node_id]["inputs"].values() if isinstance(v, list)]
+            depth[node_id] = 1 + max((visit(source) for source in sources), default=-1)
+        return depth[node_id]
+
+    for node_id in api:
+        visit(node_id)
+    return depth
+
+
+def convert(api: dict, object_info: dict) -> dict:
+    links, nodes = [], []
+    depth = _depths(api)
+    column_heights = {}
+    for node_id in sorted(api, key=lambda key: (depth[key], int(key))):
+        node = api[node_id]
+        info = object_info[node["class_type"]]
+        inputs, widgets = _node_inputs(node_id, node, info, links)
+        height = 60 + 26 * (len(inputs) + len(widgets))
+        top = column_heights.get(depth[node_id], 0)
+        column_heights[depth[node_id]] = top + height + ROW_GAP
+        entry = {"id": int(node_id), "type": node["class_type"], "pos": [depth[node_id] * COLUMN_WIDTH, top],
+                 "size": [340, height], "flags": {}, "order": len(nodes), "mode": 0, "inputs": inputs,
+                 "outputs": [], "properties": {"Node name for S&R": node["class_type"]}, "widgets_values": widgets}
+        title = node.get("_meta", {}).get("title")
+        if title and title not in (node["class_type"], info.get("display_name")):
+            entry["title"] = title
+        nodes.append(entry)
+    for entry in nodes:
+        info = object_info[entry["type"]]
+        entry["outputs"] = [
+            {"name": name, "type": kind, "slot_index": slot,
+             "links": [link[0] for link in links if link[1] == entry["id"] and link[2] == slot]}
+            for slot, (name, kind) in enumerate(zip(info["output_name"], info["output"], strict=True))
+        ]
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(api, sort_keys=True))), "revision": 0,
+            "last_node_id": max(int(key) for key in api), "last_link_id": len(links), "nodes": nodes,
+            "links": links, "groups": [], "config": {}, "extra": {"ds": {"scale": 0.8, "offset": [40, 40]}},
+            "version": 0.4}
+
+
+def main(server: str, api_path: str, ui_path: str) -> None:
+    with urllib.request.urlopen(f"{server}/object_info", timeout=60) as response:
+        object_info = json.load(response)
+    with open(api_path) as file:
+        api = json.load(file)
+    with open(ui_path, "w") as file:
+        json.dump(convert(api, object_info), file, indent=1)
+        file.write("\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*sys.argv[1:])
