@@ -164,3 +164,43 @@ def test_flow_sigma_space_sd_preserves_more_than_raw(comfy_nodes, sd3):
     change = {space: (out - latent["samples"]).norm() for space, out in results.items()}
     # Flow sigmas lie in 0-1; read raw, sigma ** bias * strength stays small and little is preserved.
     assert change["sd"] < 0.9 * change["raw"], change
+
+
+def test_v_prediction_model(comfy_nodes, sd15):
+    from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete
+
+    model, clip, vae = sd15
+    v_model = ModelSamplingDiscrete().patch(model, "v_prediction", False)[0]
+    latent = {"samples": vae.encode(_picture(batch=1))}
+    zero = _soft_sample(comfy_nodes, v_model, clip, latent, mask=torch.zeros(1, PIXELS, PIXELS))["samples"]
+    torch.testing.assert_close(zero, latent["samples"], rtol=1e-4, atol=1e-4)
+    positive, negative = _conditioning(comfy_nodes, clip)
+    one = _soft_sample(comfy_nodes, v_model, clip, latent, mask=torch.ones(1, PIXELS, PIXELS))["samples"]
+    stock = comfy_nodes.common_ksampler(v_model, 3, 4, 4.0, "euler", "simple", positive, negative, latent)[0]
+    torch.testing.assert_close(one, stock["samples"], rtol=1e-3, atol=1e-4)
+
+
+def test_composite_uses_each_models_latent_scale(comfy_nodes, sd15):
+    import comfy.latent_formats
+
+    model, _, vae = sd15
+    sdxl_scaled = model.clone()
+    sdxl_scaled.add_object_patch("latent_format", comfy.latent_formats.SDXL())
+    image = _picture(batch=1, pixels=128)
+    original = vae.encode(image)
+    # A change of 3 unscaled units: about the default threshold once scaled, so the scale decides.
+    change = torch.zeros_like(original)
+    change[:, 0, 4:12, 4:12] = 3.0
+    inpainted = {"samples": original + change}
+    mask = _square_mask(128, 32, 96)
+    masks = {}
+    for name, patched in (("sd15", model), ("sdxl", sdxl_scaled)):
+        masks[name] = _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
+            original_image=image, inpainted_image=vae.decode(inpainted["samples"]), inpainted_latent=inpainted,
+            original_latent={"samples": original}, mask=mask, model=patched, mask_influence=0.0,
+            difference_threshold=0.5, difference_contrast=2.0).args[1]
+        scale = patched.get_model_object("latent_format").scale_factor
+        latent_mask = core.adaptive_latent_mask(mask[:, None, ::8, ::8], original * scale,
+                                                inpainted["samples"] * scale, core.SoftInpaintSettings())
+        torch.testing.assert_close(masks[name], core.pixel_composite_mask(latent_mask, 128, 128), rtol=0, atol=0)
+    assert masks["sdxl"].sum() < 0.9 * masks["sd15"].sum()  # SDXL's smaller scale: the same change counts less
