@@ -14,6 +14,8 @@ import uuid
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 COLUMN_WIDTH, ROW_GAP = 380, 40
+# Room for what the frontend draws beyond one line per widget: image previews, text boxes, the schedule chart.
+PREVIEW_HEIGHT, TEXT_BOX_HEIGHT, CHART_HEIGHT = 260, 80, 170
 
 
 def _is_widget(spec) -> bool:
@@ -42,6 +44,15 @@ def _node_inputs(node_id, node, info, links):
     return inputs, widgets
 
 
+def _extra_height(class_type: str, info: dict) -> int:
+    specs = {**info["input"].get("required", {}), **info["input"].get("optional", {})}
+    shows_image = info.get("output_node") or any(spec[1].get("image_upload") for spec in specs.values()
+                                                 if len(spec) > 1)
+    text_boxes = sum(1 for spec in specs.values() if len(spec) > 1 and spec[1].get("multiline"))
+    return ((PREVIEW_HEIGHT if shows_image else 0) + TEXT_BOX_HEIGHT * text_boxes
+            + (CHART_HEIGHT if class_type == "SoftMaskSchedule" else 0))
+
+
 def _depths(api):
     depth = {}
 
@@ -64,7 +75,7 @@ def convert(api: dict, object_info: dict) -> dict:
         node = api[node_id]
         info = object_info[node["class_type"]]
         inputs, widgets = _node_inputs(node_id, node, info, links)
-        height = 60 + 26 * (len(inputs) + len(widgets))
+        height = 60 + 26 * (len(inputs) + len(widgets)) + _extra_height(node["class_type"], info)
         top = column_heights.get(depth[node_id], 0)
         column_heights[depth[node_id]] = top + height + ROW_GAP
         entry = {"id": int(node_id), "type": node["class_type"], "pos": [depth[node_id] * COLUMN_WIDTH, top],

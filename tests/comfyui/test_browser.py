@@ -1,0 +1,334 @@
+"""The pack in the real ComfyUI frontend: Debian's Chromium, headless, driven by Playwright.
+
+Every example UI workflow loads with all node types known and no console errors; the Soft Mask Schedule
+node draws its chart (web/soft_inpainting.js) and redraws it when a widget changes; a run shows the
+Adaptive Difference Composite's mask preview on the node. Screenshots go to tests/output/browser/.
+
+Needs, besides COMFYUI_PATH (see conftest.py):
+    apt-get install -y chromium                  # /usr/bin/chromium
+    <ComfyUI's python> -m pip install playwright # do not run `playwright install`: Debian's Chromium is used
+All traffic stays on the loopback server: any other request is aborted (and listed in the failure messages).
+"""
+
+import io
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core import modified_nmask
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Python Playwright is not installed (pip install playwright into ComfyUI's Python)"
+)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium (Debian's Chromium)"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO_ROOT / "workflows").glob("*.json"))  # the UI workflows; workflows/api/ holds API ones
+OUTPUT = REPO_ROOT / "tests" / "output" / "browser"
+VIEWPORT = {"width": 1920, "height": 1080}
+CURVE_COLORS = {0.25: (0x4A, 0xA8, 0xFF), 0.5: (0xFF, 0xB0, 0x20), 0.75: (0xFF, 0x4F, 0x7B)}  # as in the .js
+KARRAS_SD15 = {"n": 20, "sigma_min": 0.0292, "sigma_max": 14.6146, "rho": 7.0}
+
+READY = """() => !!(window.app?.graph && window.app.canvas && window.LiteGraph?.registered_node_types?.SoftMaskSchedule
+    && window.app.extensions?.some((e) => e.name === "soft-inpainting.SoftMaskScheduleChart"))"""
+VIEW_SETTLED = """() => new Promise((done) => {
+    let last = "", same = 0;
+    const check = () => {
+        const view = JSON.stringify([app.canvas.ds.scale, ...app.canvas.ds.offset]);
+        same = view === last ? same + 1 : 0;
+        last = view;
+        same >= 10 ? done() : requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+})"""
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+@pytest.fixture(scope="module")
+def editor(comfy_server, tmp_path_factory):
+    """A page with the ComfyUI editor open, and the lists its console errors and blocked requests go to."""
+    url, base = comfy_server
+    _write_example_image(base / "input" / "example.png")  # what the workflows' LoadImage shows; no 404
+    # A first visit opens the templates browser over the canvas; mark the tutorial done, as a user would.
+    _post_setting(url, "Comfy.TutorialCompleted", True)
+    # Draw node titles and widgets at any zoom, so the fitted whole-workflow screenshots stay readable.
+    _post_setting(url, "LiteGraph.Canvas.MinFontSizeForLOD", 0)
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir(parents=True)
+    errors, blocked = [], []
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium_profile")), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport=VIEWPORT, device_scale_factor=1,
+        )
+        try:
+            context.route("**/*", lambda route: _loopback_only(route, blocked))
+            page = context.new_page()
+            page.on("console", lambda message: _console_error(message, errors, blocked))
+            page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+            page.goto(url)
+            page.wait_for_function(READY, timeout=120_000)
+            # Record the missing-nodes dialog instead of trusting that it would be visible.
+            page.evaluate("""() => {
+                window.__missingNodeTypes = [];
+                const show = app.showMissingNodesError.bind(app);
+                app.showMissingNodesError = (types, ...rest) => {
+                    window.__missingNodeTypes.push(...types.map((t) => (typeof t === "object" ? t.type : t)));
+                    return show(types, ...rest);
+                };
+            }""")
+            assert not errors, f"console errors while opening the editor: {errors}; blocked requests: {blocked}"
+            yield page, errors, blocked, url
+        finally:
+            context.close()
+
+
+# A fresh user directory lacks these optional files, which the editor probes for at start-up: 404s.
+USER_FILE_PROBES = ("/user.css", "/api/userdata/user.css", "/api/userdata/comfy.templates.json",
+                    "/api/userdata?dir=workflows&", "/api/userdata?dir=subgraphs&")
+
+
+def _console_error(message, errors, blocked):
+    """Collect console errors, except a resource that failed because this test blocked it (a non-loopback
+    request, e.g. the editor's release check on api.comfy.org) or a 404 of USER_FILE_PROBES."""
+    if message.type != "error":
+        return
+    url = message.location.get("url", "")
+    if message.text.startswith("Failed to load resource"):
+        if url in blocked:
+            return
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if "404" in message.text and any(path.startswith(probe) for probe in USER_FILE_PROBES):
+            return
+    errors.append(f"console: {message.text} ({url})")
+
+
+def _loopback_only(route, blocked):
+    if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        blocked.append(route.request.url)
+        route.abort()
+
+
+def _post_setting(url, setting, value):
+    request = urllib.request.Request(f"{url}/api/settings/{setting}", data=json.dumps(value).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def _write_example_image(path):
+    rgba = np.zeros((256, 256, 4), dtype=np.uint8)
+    rgba[..., :3] = np.random.default_rng(0).integers(0, 256, size=(256, 256, 3))
+    rgba[..., 3] = 255
+    rgba[112:144, 112:144, 3] = 0  # transparent = the mask LoadImage gives
+    Image.fromarray(rgba, "RGBA").save(path)
+
+
+def _load(page, workflow, name, fit=False):
+    """Load a UI workflow the way the editor's Load does (in a tab called `name`), then wait for it to be drawn.
+    With `fit`, show the whole graph (the editor's Fit View) rather than the view saved in the workflow."""
+    page.evaluate("([graph, name]) => app.loadGraphData(graph, true, true, name)", [workflow, name])
+    if fit:
+        page.evaluate("() => app.extensionManager.command.execute('Comfy.Canvas.FitView')")
+        page.evaluate(VIEW_SETTLED)  # Fit View animates the view: let it finish
+    page.evaluate("() => app.canvas.setDirty(true, true)")
+    page.evaluate(TWO_FRAMES)
+
+
+def _screenshot(page, name, **kwargs):
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), **kwargs)
+    print(f"screenshot: {path}")
+    return path
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=[path.stem for path in WORKFLOWS])
+def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
+    page, errors, blocked, _ = editor
+    errors.clear()
+    workflow = json.loads(path.read_text())
+    page.evaluate("() => { window.__missingNodeTypes = []; }")
+    _load(page, workflow, path.name, fit=True)
+    _screenshot(page, f"workflow_{path.stem}")
+
+    loaded = page.evaluate("""() => app.graph.nodes.map((node) => ({
+        id: node.id, type: node.type, known: node.type in LiteGraph.registered_node_types,
+        errors: !!node.has_errors }))""")
+    assert sorted(node["id"] for node in loaded) == sorted(node["id"] for node in workflow["nodes"])
+    unknown = [node["type"] for node in loaded if not node["known"] or node["errors"]]
+    assert not unknown, f"{path.name}: node types the frontend does not know: {unknown}"
+    assert page.evaluate("() => window.__missingNodeTypes") == [], f"{path.name}: missing-nodes dialog"
+    assert not errors, f"{path.name}: console errors {errors}; blocked requests: {blocked}"
+
+
+def _chart(page):
+    """The Soft Mask Schedule node's chart: the curves it last drew and its on-screen box."""
+    return page.evaluate("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "SoftMaskSchedule");
+        const chart = node.widgets.find((w) => w.name === "soft_inpaint_chart");
+        const last = Math.max(...node.widgets.filter((w) => w !== chart).map((w) => w.y + (w.computedHeight ?? 20)));
+        const rect = app.canvas.canvas.getBoundingClientRect();
+        const [x0, y0] = app.canvas.ds.convertOffsetToCanvas([node.pos[0], node.pos[1] + chart.y]);
+        const [x1, y1] = app.canvas.ds.convertOffsetToCanvas(
+            [node.pos[0] + node.size[0], node.pos[1] + chart.y + chart.computedHeight]);
+        return {
+            curves: node.softInpaintCurve, chartTop: chart.y, widgetsBottom: last, nodeHeight: node.size[1],
+            chartBottom: chart.y + chart.computedHeight,
+            box: { x: rect.left + x0, y: rect.top + y0, width: x1 - x0, height: y1 - y0 },
+        };
+    }""")
+
+
+def _expected_kept(bias, strength):
+    from comfy.k_diffusion.sampling import get_sigmas_karras  # ComfyUI's own schedule (on sys.path via conftest)
+
+    sigmas = get_sigmas_karras(**KARRAS_SD15).double()
+    return {
+        opacity: (1 - modified_nmask(torch.full((len(sigmas), 1, 1, 1), opacity, dtype=torch.float64), sigmas,
+                                     bias, strength)).flatten().tolist()
+        for opacity in CURVE_COLORS
+    }
+
+
+def _check_curves(chart, bias, strength):
+    curves = chart["curves"]
+    assert curves and [curve["opacity"] for curve in curves] == list(CURVE_COLORS)
+    expected = _expected_kept(bias, strength)
+    for curve in curves:
+        steps = [step for step, _ in curve["points"]]
+        kept = [value for _, value in curve["points"]]
+        assert len(kept) >= 20 and steps == sorted(steps)
+        assert all(0 <= value <= 1 for value in kept)
+        # Same numbers as the sampler's blend (core.modified_nmask over ComfyUI's Karras sigmas).
+        np.testing.assert_allclose(kept, expected[curve["opacity"]], atol=1e-6)
+
+
+def _color_pixels(png):
+    """Per curve, how many pixels of the chart box have (nearly) its colour."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return {opacity: int((np.abs(image - rgb).sum(axis=-1) < 60).sum()) for opacity, rgb in CURVE_COLORS.items()}
+
+
+def test_schedule_chart_draws_and_follows_the_widgets(editor):
+    page, errors, blocked, _ = editor
+    errors.clear()
+    _load(page, json.loads((REPO_ROOT / "workflows" / "soft_inpainting.json").read_text()), "chart.json")
+    # Close up on the node at 1.5x (above the zoom where the frontend drops detail). Load Image grows to
+    # show example.png and then covers the schedule node in the workflows' layout: move it aside first.
+    page.evaluate("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "SoftMaskSchedule");
+        const loadImage = app.graph.nodes.find((n) => n.type === "LoadImage");
+        loadImage.pos = [node.pos[0] - loadImage.size[0] - 40, node.pos[1]];
+        const ds = app.canvas.ds;
+        ds.scale = 1.5;
+        ds.offset = [60 / ds.scale - node.pos[0], 80 / ds.scale - node.pos[1]];
+        app.canvas.setDirty(true, true);
+    }""")
+    page.evaluate(TWO_FRAMES)
+
+    before = _chart(page)
+    assert before["chartTop"] >= before["widgetsBottom"], "the chart overlaps the widgets"
+    assert before["chartBottom"] <= before["nodeHeight"], "the chart overflows the node"
+    assert before["chartBottom"] - before["chartTop"] >= 140
+    _check_curves(before, bias=1.0, strength=0.5)
+    shot_before = page.screenshot(clip=before["box"])
+    (OUTPUT / "schedule_chart_bias_1.png").write_bytes(shot_before)
+    print(f"screenshot: {OUTPUT / 'schedule_chart_bias_1.png'}")
+    pixels = _color_pixels(shot_before)
+    assert all(count > 50 for count in pixels.values()), f"curve colours missing from the chart: {pixels}"
+
+    # Change schedule_bias as the UI does: the widget's setValue sets the value and calls its callback.
+    page.evaluate("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "SoftMaskSchedule");
+        const widget = node.widgets.find((w) => w.name === "schedule_bias");
+        widget.setValue(3, { e: undefined, node, canvas: app.canvas });
+    }""")
+    page.evaluate(TWO_FRAMES)
+    after = _chart(page)
+    _check_curves(after, bias=3.0, strength=0.5)
+    assert after["curves"] != before["curves"]
+    shot_after = page.screenshot(clip=after["box"])
+    (OUTPUT / "schedule_chart_bias_3.png").write_bytes(shot_after)
+    print(f"screenshot: {OUTPUT / 'schedule_chart_bias_3.png'}")
+    changed = np.abs(np.asarray(Image.open(io.BytesIO(shot_after)).convert("RGB")).astype(int)
+                     - np.asarray(Image.open(io.BytesIO(shot_before)).convert("RGB")).astype(int)).sum(axis=-1) > 60
+    assert changed.sum() > 200, "the chart on screen did not change with schedule_bias"
+    _screenshot(page, "schedule_chart_bias_3_editor")
+    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
+
+
+def test_new_schedule_node_fits_its_chart_and_does_not_save_it(editor):
+    """A node added from the library is sized for the chart; the chart is not a saved or queued value."""
+    page, errors, blocked, _ = editor
+    errors.clear()
+    _load(page, {"last_node_id": 0, "last_link_id": 0, "nodes": [], "links": [], "groups": [], "config": {},
+                 "extra": {}, "version": 0.4}, "new_node.json")
+    page.evaluate("""() => {
+        const node = LiteGraph.createNode("SoftMaskSchedule");
+        node.pos = [100, 100];
+        app.graph.add(node);
+        app.canvas.centerOnNode(node);  // in view, so that it is laid out and drawn
+        app.canvas.setDirty(true, true);
+    }""")
+    page.wait_for_function(
+        """() => app.graph.nodes[0].widgets.find((w) => w.name === "soft_inpaint_chart").y != null""")
+    chart = _chart(page)
+    assert chart["chartTop"] >= chart["widgetsBottom"] and chart["chartBottom"] <= chart["nodeHeight"]
+    _check_curves(chart, bias=1.0, strength=0.5)
+    saved = page.evaluate("() => app.graph.nodes[0].serialize().widgets_values")
+    assert saved == [1.0, 0.5, 4.0, "sd"]
+    prompt = page.evaluate("async () => (await app.graphToPrompt()).output")
+    assert set(next(iter(prompt.values()))["inputs"]) == {
+        "schedule_bias", "preservation_strength", "transition_contrast_boost", "sigma_space"}
+    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
+
+
+def test_composite_mask_preview_shows_after_a_run(editor):
+    """The Adaptive Difference Composite's PreviewMask ui output appears on the node (no extension code)."""
+    page, errors, blocked, _ = editor
+    errors.clear()
+    workflow = json.loads((REPO_ROOT / "workflows" / "soft_inpainting.json").read_text())
+    for node in workflow["nodes"]:
+        if node["type"] == "CheckpointLoaderSimple":
+            node["widgets_values"][0] = "tiny_sd15.safetensors"
+        if node["type"] == "SoftLatentBlendKSampler":
+            node["widgets_values"][2] = 2  # steps
+    _load(page, workflow, "run.json")
+    page.evaluate("() => app.queuePrompt(0, 1)")
+    page.wait_for_function("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "AdaptiveDifferenceComposite");
+        return node?.imgs?.length > 0 && node.imgs[0].complete && node.imgs[0].naturalWidth > 0;
+    }""", timeout=300_000)
+    preview = page.evaluate("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "AdaptiveDifferenceComposite");
+        return app.nodeOutputs[String(node.id)]?.images;
+    }""")
+    assert preview and preview[0]["type"] == "temp", f"not a PreviewMask output: {preview}"
+    page.evaluate("""() => {
+        const node = app.graph.nodes.find((n) => n.type === "AdaptiveDifferenceComposite");
+        const ds = app.canvas.ds;
+        ds.scale = 1;
+        ds.offset = [700 - node.pos[0], 100 - node.pos[1]];
+        app.canvas.setDirty(true, true);
+    }""")
+    page.evaluate(TWO_FRAMES)
+    _screenshot(page, "composite_mask_preview_after_run")
+    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
