@@ -42,12 +42,12 @@ def blur_mask(mask: torch.Tensor, blur_x: float, blur_y: float) -> torch.Tensor:
     for name, value in (("blur_x", blur_x), ("blur_y", blur_y)):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    out = mask.float() if not mask.is_floating_point() else mask
+    out = mask if mask.is_floating_point() else mask.float()
     if blur_x > 0:
         out = _blur_last_axis(out, blur_x)
     if blur_y > 0:
         out = _blur_last_axis(out.transpose(-1, -2), blur_y).transpose(-1, -2)
-    return out.clamp(0, 1).to(mask.dtype) if mask.is_floating_point() else out.clamp(0, 1)
+    return out.clamp(0, 1)
 
 
 def prepare_mask(mask: torch.Tensor, blur_x: float = 0.0, blur_y: float = 0.0, rounding: bool = False,

@@ -2,11 +2,10 @@
 
 import dataclasses
 
-import comfy.utils
 from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, composite, pixel_composite_mask
-from .inputs import SoftMaskScheduleType, checked_mask, parameter_input
+from .inputs import SoftMaskScheduleType, checked_mask, parameter_input, resized_mask
 from .sampler import LATENT_INFO_KEY
 from .soft_blend import SoftSchedule
 
@@ -24,7 +23,7 @@ def _pick(explicit, carried, what):
 def _latent_mask(mask, latent):
     """The mask at the latent's size, [B,h,w] (resized as ComfyUI resizes noise masks)."""
     batch, _, height, width = latent.shape
-    return comfy.utils.reshape_mask(checked_mask(mask, batch), (batch, 1, height, width))[:, 0]
+    return resized_mask(checked_mask(mask, batch), batch, height, width)[:, 0]
 
 
 class AdaptiveDifferenceComposite(io.ComfyNode):
@@ -74,15 +73,13 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         mask = _pick(mask, carried.get("mask", inpainted_latent.get("noise_mask")), "the mask")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
+        if schedule is None:
+            schedule = carried.get("schedule", SoftSchedule())
         settings = dataclasses.replace(
-            _pick(schedule, carried.get("schedule", SoftSchedule()), "a schedule").settings,
+            schedule.settings,
             mask_influence=mask_influence, difference_threshold=difference_threshold,
             difference_contrast=difference_contrast,
         )
-        if original.shape[1:] != processed.shape[1:]:
-            raise ValueError(
-                f"original latent {tuple(original.shape)} and inpainted latent {tuple(processed.shape)} differ in size"
-            )
         # Distances in the latent space the model samples in, as A1111 measures them.
         latent_mask = adaptive_latent_mask(
             _latent_mask(mask, processed).to(processed.device),

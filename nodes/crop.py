@@ -3,7 +3,7 @@
 from comfy_api.latest import io
 
 from ..core import crop, crop_boxes, stitch
-from .inputs import checked_mask
+from .inputs import mask_per_sample
 
 SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")
 
@@ -35,10 +35,7 @@ class SoftInpaintCrop(io.ComfyNode):
 
     @classmethod
     def execute(cls, image, mask, width, height, padding) -> io.NodeOutput:
-        masks = checked_mask(mask, image.shape[0])[:, 0].expand(image.shape[0], -1, -1)
-        if masks.shape[1:] != image.shape[1:3]:
-            raise ValueError(f"mask is {tuple(masks.shape[1:])} but the image is {tuple(image.shape[1:3])}: "
-                             "give the mask of this picture")
+        masks = mask_per_sample(mask, image.shape[0], image.shape[1:3], "the image is")
         boxes = crop_boxes(masks, padding, width, height)
         crops, crop_masks = crop(image, masks.to(image.device), boxes, width, height)
         info = {"original": image, "mask": masks, "boxes": boxes}
@@ -72,7 +69,5 @@ class SoftInpaintStitch(io.ComfyNode):
             raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(boxes)} crops")
         if mask is None:
             return io.NodeOutput(stitch(originals, image, boxes, full_masks=crop["mask"]))
-        crop_masks = checked_mask(mask, image.shape[0])[:, 0].expand(image.shape[0], -1, -1)
-        if crop_masks.shape[1:] != image.shape[1:3]:
-            raise ValueError(f"mask is {tuple(crop_masks.shape[1:])} but the crops are {tuple(image.shape[1:3])}")
+        crop_masks = mask_per_sample(mask, image.shape[0], image.shape[1:3], "the crops are")
         return io.NodeOutput(stitch(originals, image, boxes, crop_masks=crop_masks))

@@ -1,11 +1,10 @@
 """Soft Inpaint Fill: A1111's "masked content" (fill, original, latent noise, latent nothing) and encoding."""
 
 import comfy.sample
-import comfy.utils
 from comfy_api.latest import io
 
 from ..core import fill_masked_latent, fill_masked_pixels
-from .inputs import checked_mask
+from .inputs import checked_mask, resized_mask
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
 
@@ -44,7 +43,7 @@ class SoftInpaintFill(io.ComfyNode):
         pixels = image[..., :3]
         mask = checked_mask(mask, pixels.shape[0])
         if masked_content == "fill":
-            pixel_mask = comfy.utils.reshape_mask(mask, (mask.shape[0], 1, *pixels.shape[1:3]))[:, 0]
+            pixel_mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])[:, 0]
             pixels = fill_masked_pixels(pixels, pixel_mask.to(pixels.device))
         samples = vae.encode(pixels)
         if masked_content.startswith("latent"):
@@ -56,7 +55,7 @@ class SoftInpaintFill(io.ComfyNode):
         if model is None:
             raise ValueError(f"masked_content '{masked_content}' needs the model input (for its latent scale)")
         latent_format = model.get_model_object("latent_format")
-        latent_mask = comfy.utils.reshape_mask(mask, (samples.shape[0], 1, *samples.shape[2:])).to(samples.device)
+        latent_mask = resized_mask(mask, samples.shape[0], *samples.shape[2:]).to(samples.device)
         noise = None
         if masked_content == "latent noise":
             noise = comfy.sample.prepare_noise(samples, seed).to(samples.device)

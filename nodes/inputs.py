@@ -1,5 +1,6 @@
 """Input declarations and checks shared by the nodes."""
 
+import comfy.utils
 import torch
 from comfy_api.latest import io
 
@@ -41,3 +42,16 @@ def checked_mask(mask: torch.Tensor, batch: int, input_name: str = "mask") -> to
     if mask.numel() == 0 or not torch.isfinite(mask).all() or mask.min() < 0 or mask.max() > 1:
         raise ValueError(f"{input_name} must hold finite values from 0 to 1")
     return mask.unsqueeze(1)
+
+
+def resized_mask(mask: torch.Tensor, batch: int, height: int, width: int) -> torch.Tensor:
+    """A checked mask resized to height x width as ComfyUI resizes noise masks: [batch, 1, height, width]."""
+    return comfy.utils.reshape_mask(mask, (batch, 1, height, width))
+
+
+def mask_per_sample(mask: torch.Tensor, batch: int, size, what: str) -> torch.Tensor:
+    """A MASK as [batch,H,W], one per sample, that must already be `size` (H, W) pixels."""
+    masks = checked_mask(mask, batch)[:, 0].expand(batch, -1, -1)
+    if masks.shape[1:] != tuple(size):
+        raise ValueError(f"mask is {tuple(masks.shape[1:])} but {what} {tuple(size)}")
+    return masks
