@@ -5,6 +5,7 @@ from .crop import crop, crop_boxes, stitch
 from .fill import fill_masked_latent, fill_masked_pixels
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
 from .latent_blend import blend_denoised, flow_to_sd_sigma, latent_blend, modified_nmask
+from .latent_mask import conditioning_mask, latent_mask, mask_to_8bit, soft_masked_pixels
 from .mask_prep import blur_kernel, blur_mask, prepare_mask
 from .settings import PARAMETERS, ParameterSpec, SoftInpaintSettings
 
@@ -16,18 +17,22 @@ __all__ = [
     "blend_denoised",
     "blur_kernel",
     "blur_mask",
+    "composite",
+    "conditioning_mask",
     "crop",
     "crop_boxes",
     "fill_masked_latent",
     "fill_masked_pixels",
     "flow_to_sd_sigma",
-    "composite",
     "gaussian_kernel",
     "latent_blend",
+    "latent_mask",
+    "mask_to_8bit",
     "modified_nmask",
     "pixel_composite_mask",
     "prepare_mask",
     "smootherstep",
+    "soft_masked_pixels",
     "stitch",
     "weighted_histogram_filter",
 ]
