@@ -1,7 +1,7 @@
 """Soft inpainting, the A1111 method, as a torch library that knows nothing of ComfyUI."""
 
 from .adaptive_mask import adaptive_latent_mask, composite, pixel_composite_mask, smootherstep
-from .crop import crop, crop_boxes, stitch
+from .crop import crop, crop_boxes, stitch, uncrop
 from .fill import fill_masked_latent, fill_masked_pixels
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
 from .latent_blend import blend_denoised, flow_to_sd_sigma, latent_blend, modified_nmask
@@ -34,5 +34,6 @@ __all__ = [
     "smootherstep",
     "soft_masked_pixels",
     "stitch",
+    "uncrop",
     "weighted_histogram_filter",
 ]

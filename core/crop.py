@@ -86,3 +86,11 @@ def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None,
             weight[y1:y2, x1:x2] = _resize_mask(crop_masks[i], y2 - y1, x2 - x1).to(original.dtype)
         out.append(torch.lerp(original, pasted, weight[..., None]))
     return torch.stack(out)
+
+
+def uncrop(crops: torch.Tensor, boxes, height: int, width: int) -> torch.Tensor:
+    """Crops [B,h,w,C] resized into their boxes on a height x width canvas of zeros: [B,height,width,C]."""
+    out = torch.zeros(crops.shape[0], height, width, crops.shape[-1], dtype=crops.dtype, device=crops.device)
+    for canvas, crop_image, (x1, y1, x2, y2) in zip(out, crops, boxes, strict=True):
+        canvas[y1:y2, x1:x2] = _resize_image(crop_image, y2 - y1, x2 - x1)
+    return out

@@ -2,10 +2,12 @@
 
 import dataclasses
 
+import torch
 from comfy_api.latest import io, ui
 
-from ..core import adaptive_latent_mask, composite, pixel_composite_mask
-from .inputs import SoftMaskScheduleType, checked_mask, parameter_input, resized_mask
+from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch, uncrop
+from .crop import SoftInpaintCropType
+from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, parameter_input
 from .sampler import LATENT_INFO_KEY
 from .soft_blend import SoftSchedule
 
@@ -20,10 +22,47 @@ def _pick(explicit, carried, what):
     return value
 
 
-def _latent_mask(mask, latent):
-    """The mask at the latent's size, [B,h,w] (resized as ComfyUI resizes noise masks)."""
-    batch, _, height, width = latent.shape
-    return resized_mask(checked_mask(mask, batch), batch, height, width)[:, 0]
+def _latent_mask(mask, carried, latent, processed):
+    """A1111's latent mask [B,h,w]: from the mask input, else the one the soft sampler used, else the
+    latent's noise mask."""
+    batch, _, height, width = processed.shape
+    if mask is None and "latent_mask" in carried:
+        return carried["latent_mask"][:, 0]
+    mask = _pick(mask, latent.get("noise_mask"), "the mask")
+    return mask_for_latent(checked_mask(mask, batch), batch, height, width)[:, 0]
+
+
+def _at_original_size(original, inpainted, pixel_mask, latent_height):
+    """Composite over the whole original. ComfyUI's VAE encoder crops a picture whose size is not a multiple
+    of the latent scale, centred; the decoded picture covers that centre and the rest stays the original."""
+    (height, width), (decoded_height, decoded_width) = original.shape[1:3], inpainted.shape[1:3]
+    if (height, width) == (decoded_height, decoded_width):
+        return composite(original, inpainted, pixel_mask), pixel_mask
+    scale = max(1, decoded_height // latent_height)
+    if (height // scale * scale, width // scale * scale) != (decoded_height, decoded_width):
+        raise ValueError(
+            f"original_image is {height}x{width} but inpainted_image is {decoded_height}x{decoded_width}: "
+            "give the picture that was encoded (only a crop to a multiple of the latent scale is made up for)"
+        )
+    top, left = (height - decoded_height) // 2, (width - decoded_width) // 2
+    batch = max(original.shape[0], inpainted.shape[0])
+    full = original.expand(batch, -1, -1, -1).clone()
+    full[:, top:top + decoded_height, left:left + decoded_width] = inpainted.to(full)
+    full_mask = torch.zeros(pixel_mask.shape[0], height, width, device=pixel_mask.device)
+    full_mask[:, top:top + decoded_height, left:left + decoded_width] = pixel_mask
+    return composite(original, full, full_mask), full_mask
+
+
+def _stitched(crop, original, inpainted, pixel_mask):
+    """Only masked: paste the inpainted crops back into the full pictures through the compositing mask, once."""
+    if original.shape[1:3] != crop["original"].shape[1:3]:
+        raise ValueError(
+            f"with a crop connected, original_image must be the full picture given to Soft Inpaint Crop "
+            f"({tuple(crop['original'].shape[1:3])}), got {tuple(original.shape[1:3])}"
+        )
+    boxes = crop["boxes"]
+    full_mask = uncrop(pixel_mask[..., None], boxes, *original.shape[1:3])[..., 0]
+    return stitch(original, inpainted, boxes, crop_masks=pixel_mask), full_mask
 
 
 class AdaptiveDifferenceComposite(io.ComfyNode):
@@ -35,9 +74,11 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             category="inpaint/soft inpainting",
             description="Composite the decoded inpainting over the original: where the latent barely changed, "
             "the original pixels come back, so the VAE round trip leaves no colour shift (A1111's soft "
-            "inpainting, second stage).",
+            "inpainting, second stage). With a crop from Soft Inpaint Crop, it also pastes the result back "
+            "into the full picture (only masked).",
             inputs=[
-                io.Image.Input("original_image", tooltip="The original picture."),
+                io.Image.Input("original_image", tooltip="The original picture (the full picture when a crop is "
+                                                         "connected)."),
                 io.Image.Input("inpainted_image", tooltip="The decoded inpainting result."),
                 io.Latent.Input("inpainted_latent", tooltip="The sampler's output latent (before decoding)."),
                 parameter_input("mask_influence"),
@@ -54,23 +95,28 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                 io.Model.Input("model", optional=True,
                                tooltip="Gives the latent scale, so thresholds mean what they mean in A1111. "
                                "Defaults to the soft sampler's model."),
+                SoftInpaintCropType.Input(
+                    "crop", optional=True,
+                    tooltip="From Soft Inpaint Crop (only masked): the result is pasted back into the full "
+                    "picture through the compositing mask, once, as A1111 does. No Stitch node is needed.",
+                ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The composited picture."),
+                io.Image.Output(display_name="image", tooltip="The composited picture, at the original's size."),
                 io.Mask.Output(display_name="composite_mask", tooltip="1 = inpainted pixels, 0 = original."),
             ],
         )
 
     @classmethod
     def execute(cls, original_image, inpainted_image, inpainted_latent, mask_influence, difference_threshold,
-                difference_contrast, schedule=None, original_latent=None, mask=None, model=None) -> io.NodeOutput:
+                difference_contrast, schedule=None, original_latent=None, mask=None, model=None,
+                crop=None) -> io.NodeOutput:
         carried = inpainted_latent.get(LATENT_INFO_KEY, {})
         processed = inpainted_latent["samples"]
         if processed.ndim != 4:
             raise ValueError(f"inpainted_latent must be an image latent [B,C,H,W], got shape {tuple(processed.shape)}")
         original = _pick(None if original_latent is None else original_latent["samples"], carried.get("original"),
                          "the original latent")
-        mask = _pick(mask, carried.get("mask", inpainted_latent.get("noise_mask")), "the mask")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
         if schedule is None:
@@ -81,12 +127,15 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             difference_contrast=difference_contrast,
         )
         # Distances in the latent space the model samples in, as A1111 measures them.
-        latent_mask = adaptive_latent_mask(
-            _latent_mask(mask, processed).to(processed.device),
+        changed = adaptive_latent_mask(
+            _latent_mask(mask, carried, inpainted_latent, processed).to(processed.device),
             latent_format.process_in(original.float().to(processed.device)),
             latent_format.process_in(processed.float()),
             settings,
         )
-        pixel_mask = pixel_composite_mask(latent_mask, inpainted_image.shape[1], inpainted_image.shape[2])
-        image = composite(original_image, inpainted_image, pixel_mask)
-        return io.NodeOutput(image, pixel_mask, ui=ui.PreviewMask(pixel_mask, cls=cls))
+        pixel_mask = pixel_composite_mask(changed, inpainted_image.shape[1], inpainted_image.shape[2])
+        if crop is not None:
+            image, full_mask = _stitched(crop, original_image, inpainted_image, pixel_mask)
+        else:
+            image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[2])
+        return io.NodeOutput(image, full_mask, ui=ui.PreviewMask(full_mask, cls=cls))

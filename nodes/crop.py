@@ -49,25 +49,20 @@ class SoftInpaintStitch(io.ComfyNode):
             node_id="SoftInpaintStitch",
             display_name="Soft Inpaint Stitch (only masked)",
             category="inpaint/soft inpainting",
-            description="Paste inpainted crops back into the full pictures. Pixels outside each crop, and wherever "
-            "the mask is 0, stay exactly as they were.",
+            description="Paste inpainted crops back into the full pictures through the mask given to Soft Inpaint "
+            "Crop (A1111's plain only masked). For soft inpainting, connect the crop to the Adaptive Difference "
+            "Composite instead: it pastes through its compositing mask, once. Pixels outside each crop, and "
+            "wherever the mask is 0, stay exactly as they were.",
             inputs=[
                 SoftInpaintCropType.Input("crop", tooltip="From Soft Inpaint Crop."),
-                io.Image.Input("image", tooltip="The inpainted crops (for example the Adaptive Difference "
-                                                "Composite's image)."),
-                io.Mask.Input("mask", optional=True,
-                              tooltip="Crop-size mask to paste through, such as the composite mask. Without it, "
-                              "the full-size mask given to Soft Inpaint Crop."),
+                io.Image.Input("image", tooltip="The decoded crops at the working size."),
             ],
             outputs=[io.Image.Output(display_name="image", tooltip="The full pictures.")],
         )
 
     @classmethod
-    def execute(cls, crop, image, mask=None) -> io.NodeOutput:
+    def execute(cls, crop, image) -> io.NodeOutput:
         originals, boxes = crop["original"], crop["boxes"]
         if image.shape[0] != len(boxes):
             raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(boxes)} crops")
-        if mask is None:
-            return io.NodeOutput(stitch(originals, image, boxes, full_masks=crop["mask"]))
-        crop_masks = mask_per_sample(mask, image.shape[0], image.shape[1:3], "the crops are")
-        return io.NodeOutput(stitch(originals, image, boxes, crop_masks=crop_masks))
+        return io.NodeOutput(stitch(originals, image, boxes, full_masks=crop["mask"]))

@@ -6,6 +6,7 @@ from .composite import AdaptiveDifferenceComposite
 from .crop import SoftInpaintCrop, SoftInpaintStitch
 from .fill import SoftInpaintFill
 from .mask_prep import SoftInpaintMaskPrep
+from .model_conditioning import SoftInpaintModelConditioning
 from .sampler import SoftInpaintModelPatch, SoftLatentBlendKSampler
 from .schedule import SoftMaskSchedule
 
@@ -21,6 +22,7 @@ class SoftInpaintingExtension(ComfyExtension):
             SoftInpaintFill,
             SoftInpaintCrop,
             SoftInpaintStitch,
+            SoftInpaintModelConditioning,
         ]
 
 

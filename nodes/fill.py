@@ -4,7 +4,7 @@ import comfy.sample
 from comfy_api.latest import io
 
 from ..core import fill_masked_latent, fill_masked_pixels
-from .inputs import checked_mask, resized_mask
+from .inputs import checked_mask, mask_for_latent, resized_mask
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
 
@@ -18,7 +18,8 @@ class SoftInpaintFill(io.ComfyNode):
             category="inpaint/soft inpainting",
             description="Encode the picture for inpainting with A1111's masked content: 'fill' paints the hole with "
             "the blurred surrounding colours before encoding, 'original' keeps it, 'latent noise' and 'latent "
-            "nothing' replace it in the latent. The latent gets the mask as its noise mask.",
+            "nothing' fill the pixels the same way and then replace the hole in the latent by A1111's latent "
+            "mask. The latent gets the mask as its noise mask.",
             inputs=[
                 io.Image.Input("image", tooltip="The picture to inpaint."),
                 io.Mask.Input("mask", tooltip="The inpaint mask (1 = inpaint)."),
@@ -26,7 +27,8 @@ class SoftInpaintFill(io.ComfyNode):
                 io.Combo.Input("masked_content", options=list(FILL_MODES), default="original",
                                tooltip="What the masked area starts from."),
                 io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
-                             tooltip="The seed of the 'latent noise' fill."),
+                             tooltip="The seed of the 'latent noise' fill. Give it the sampler's seed: the fill is "
+                             "then the sampler's own initial noise, as in A1111, which uses one seed for both."),
                 io.Model.Input("model", optional=True,
                                tooltip="Needed by the latent modes: they fill in the model's scaled latent space."),
             ],
@@ -42,7 +44,7 @@ class SoftInpaintFill(io.ComfyNode):
             raise ValueError(f"masked_content must be one of {FILL_MODES}, got {masked_content!r}")
         pixels = image[..., :3]
         mask = checked_mask(mask, pixels.shape[0])
-        if masked_content == "fill":
+        if masked_content != "original":  # A1111 fills the pixels for the latent modes too
             pixel_mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])[:, 0]
             pixels = fill_masked_pixels(pixels, pixel_mask.to(pixels.device))
         samples = vae.encode(pixels)
@@ -55,7 +57,7 @@ class SoftInpaintFill(io.ComfyNode):
         if model is None:
             raise ValueError(f"masked_content '{masked_content}' needs the model input (for its latent scale)")
         latent_format = model.get_model_object("latent_format")
-        latent_mask = resized_mask(mask, samples.shape[0], *samples.shape[2:]).to(samples.device)
+        latent_mask = mask_for_latent(mask, samples.shape[0], *samples.shape[2:]).to(samples.device)
         noise = None
         if masked_content == "latent noise":
             noise = comfy.sample.prepare_noise(samples, seed).to(samples.device)

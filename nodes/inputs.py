@@ -4,7 +4,7 @@ import comfy.utils
 import torch
 from comfy_api.latest import io
 
-from ..core import PARAMETERS
+from ..core import PARAMETERS, latent_mask
 
 SoftMaskScheduleType = io.Custom("SOFT_MASK_SCHEDULE")
 
@@ -25,23 +25,48 @@ def noise_multiplier_input() -> io.Float.Input:
     )
 
 
-def checked_mask(mask: torch.Tensor, batch: int, input_name: str = "mask") -> torch.Tensor:
-    """A ComfyUI MASK ([H,W] or [B,H,W], values 0-1, any pixel size) as [1 or batch, 1, H, W]."""
+def checked_mask(mask: torch.Tensor, batch: int | None, input_name: str = "mask") -> torch.Tensor:
+    """A ComfyUI MASK ([H,W], [B,H,W] or [B,1,H,W]; float or bool; any pixel size) as float [1 or batch, 1, H, W]
+    (any batch when `batch` is None), clamped to 0-1: resampled masks overshoot by a little."""
     if not isinstance(mask, torch.Tensor):
-        raise ValueError(f"{input_name}: expected a MASK tensor, got {type(mask).__name__}")
+        raise TypeError(f"{input_name}: expected a MASK tensor, got {type(mask).__name__}")
     if mask.ndim == 4 and mask.shape[1] == 1:  # the layout SetLatentNoiseMask stores
         mask = mask[:, 0]
     if mask.ndim == 2:
         mask = mask.unsqueeze(0)
     if mask.ndim != 3:
-        raise ValueError(f"{input_name} must be [H,W] or [B,H,W], got shape {tuple(mask.shape)}")
-    if mask.shape[0] not in (1, batch):
+        raise ValueError(f"{input_name} must be [H,W], [B,H,W] or [B,1,H,W], got shape {tuple(mask.shape)}")
+    if mask.numel() == 0:
+        raise ValueError(f"{input_name} is empty (shape {tuple(mask.shape)})")
+    if batch is not None and mask.shape[0] not in (1, batch):
         raise ValueError(
             f"{input_name} has a batch of {mask.shape[0]} but the latent has {batch}: give one mask, or one per sample"
         )
-    if mask.numel() == 0 or not torch.isfinite(mask).all() or mask.min() < 0 or mask.max() > 1:
-        raise ValueError(f"{input_name} must hold finite values from 0 to 1")
-    return mask.unsqueeze(1)
+    mask = mask.float()
+    if not torch.isfinite(mask).all():
+        raise ValueError(f"{input_name} holds NaN or infinite values")
+    return mask.clamp(0, 1).unsqueeze(1)
+
+
+def mask_for_latent(mask: torch.Tensor, batch: int, height: int, width: int) -> torch.Tensor:
+    """A1111's latent mask of a checked pixel mask, for a latent of height x width: [batch, 1, height, width].
+
+    A picture whose size is not a multiple of the latent scale was cropped, centred, by the VAE encoder
+    (ComfyUI's way); the mask is cropped alike first so that it lines up with the latent.
+    """
+    if mask.shape[0] not in (1, batch):
+        raise ValueError(f"mask has a batch of {mask.shape[0]} but the latent has {batch}")
+    pixels = mask[:, 0]
+    scale = max(1, round(pixels.shape[-2] / height))
+    if (pixels.shape[-2] // scale, pixels.shape[-1] // scale) == (height, width):
+        pixels = centre_crop(pixels, height * scale, width * scale)
+    return latent_mask(pixels, height, width)[:, None].expand(batch, -1, -1, -1)
+
+
+def centre_crop(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The centred height x width part of [B,H,W,...] pictures, as ComfyUI's VAE encoder crops odd sizes."""
+    top, left = (images.shape[1] - height) // 2, (images.shape[2] - width) // 2
+    return images[:, top:top + height, left:left + width]
 
 
 def resized_mask(mask: torch.Tensor, batch: int, height: int, width: int) -> torch.Tensor:

@@ -36,5 +36,5 @@ class SoftInpaintMaskPrep(io.ComfyNode):
 
     @classmethod
     def execute(cls, mask, blur_x, blur_y, rounding, invert) -> io.NodeOutput:
-        masks = checked_mask(mask, batch=mask.shape[0] if mask.ndim == 3 else 1)[:, 0]
+        masks = checked_mask(mask, batch=None)[:, 0]
         return io.NodeOutput(prepare_mask(masks, blur_x, blur_y, rounding, invert))

@@ -5,7 +5,7 @@ from comfy_api.latest import io
 
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
-from .inputs import SoftMaskScheduleType, checked_mask, noise_multiplier_input
+from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, noise_multiplier_input
 from .soft_blend import MISSING_MASK, SoftSchedule, with_soft_inpainting
 
 # What the sampler leaves on its LATENT output for the Adaptive Difference Composite.
@@ -63,13 +63,14 @@ class SoftLatentBlendKSampler(io.ComfyNode):
         if mask is None:
             raise ValueError(MISSING_MASK)
         mask = checked_mask(mask, samples.shape[0])
-        latent = {**latent_image, "noise_mask": mask}
-        patched = with_soft_inpainting(model, schedule, initial_noise_multiplier)
+        nmask = mask_for_latent(mask, samples.shape[0], *samples.shape[-2:])
+        latent = {**latent_image, "noise_mask": nmask}
+        patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask=mask)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
                                           latent, denoise=denoise)[0]
         out[LATENT_INFO_KEY] = {
             "original": samples,
-            "mask": mask,
+            "latent_mask": nmask,
             "schedule": schedule,
             "latent_format": model.get_model_object("latent_format"),
         }
@@ -89,11 +90,16 @@ class SoftInpaintModelPatch(io.ComfyNode):
                 io.Model.Input("model", tooltip="The model to patch."),
                 _schedule_input(),
                 noise_multiplier_input(),
+                io.Mask.Input("mask", optional=True,
+                              tooltip="The inpaint mask that the latent's noise mask was made from. Connect it for "
+                              "A1111's exact latent mask: ComfyUI hands samplers the noise mask already resized "
+                              "(bilinear), and soft inpainting is sensitive to faint mask tails."),
             ],
             outputs=[io.Model.Output(tooltip="The model with soft inpainting; the latent needs a noise mask.")],
         )
 
     @classmethod
-    def execute(cls, model, schedule=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
+    def execute(cls, model, schedule=None, initial_noise_multiplier=1.0, mask=None) -> io.NodeOutput:
         schedule = schedule if schedule is not None else SoftSchedule()
-        return io.NodeOutput(with_soft_inpainting(model, schedule, initial_noise_multiplier))
+        pixel_mask = None if mask is None else checked_mask(mask, None)
+        return io.NodeOutput(with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask))

@@ -1,9 +1,10 @@
 """Soft inpainting inside ComfyUI's sampler: a wrapper around every sampler run.
 
 ComfyUI blends each step linearly by the noise mask (KSamplerX0Inpaint). For the run, the wrapper
-replaces that blend: a denoise-mask function hands the sampler a mask of ones (so the linear blend
-does nothing, while inpainting models still get the real mask through their conditioning), and a
-post-CFG function blends the denoised latent with the original as A1111 does.
+replaces that blend: a denoise-mask function hands the sampler a mask of ones (so the linear blend does
+nothing), and the guider the sampler calls is wrapped so that its final prediction, after whatever way it
+combines its conditionings (CFG, dual CFG, Perp-Neg...), is blended with the original as A1111 does.
+Inpainting models get A1111's unrounded mask in their concat channels.
 """
 
 from dataclasses import dataclass, field
@@ -12,16 +13,18 @@ import comfy.model_sampling
 import comfy.patcher_extension
 import torch
 
-from ..core import SoftInpaintSettings, blend_denoised, flow_to_sd_sigma
+from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
+from .inputs import mask_for_latent
 
 WRAPPER_KEY = "soft_inpainting"
 MISSING_MASK = (
     "Soft inpainting needs a mask: connect one to the sampler's 'mask' input, or give the latent a noise "
-    "mask (Set Latent Noise Mask, VAE Encode (for Inpainting) or InpaintModelConditioning)."
+    "mask (Soft Inpaint Fill, Soft Inpaint Model Conditioning, Set Latent Noise Mask or InpaintModelConditioning)."
 )
 
-
 SIGMA_SPACES = ("sd", "raw")
+# Channels each concat key of an inpainting model takes (ComfyUI's BaseModel.concat_cond); None: latent's.
+_CONCAT_CHANNELS = {"mask": 1, "mask_inverted": 1, "masked_image": None, "concat_image": None}
 
 
 @dataclass(frozen=True)
@@ -44,56 +47,110 @@ def _is_flow(model_sampling) -> bool:
     return isinstance(model_sampling, comfy.model_sampling.CONST)
 
 
-class _SoftBlendRun:
-    """The state of one sampler run: the original latent and the step's mask."""
+def _batched(mask: torch.Tensor, batch: int) -> torch.Tensor:
+    """A per-sample mask [B or 1, ...] for a model batch of `batch` rows (conditionings of B rows each)."""
+    if batch % mask.shape[0]:
+        raise ValueError(f"cannot spread a mask batch of {mask.shape[0]} over a model batch of {batch}")
+    return mask.repeat(batch // mask.shape[0], *([1] * (mask.ndim - 1)))
 
-    def __init__(self, original: torch.Tensor, schedule: SoftSchedule, flow: bool, previous_mask_function):
+
+class _SoftBlendRun:
+    """The state of one sampler run: the original latent, A1111's latent mask and the step's mask."""
+
+    def __init__(self, original, nmask, model_mask, schedule: SoftSchedule, flow: bool, previous_mask_function):
         self.original = original
+        self.nmask = nmask
+        self.model_mask = model_mask
         self.settings = schedule.settings
         self.convert_sigma = flow and schedule.sigma_space == "sd"
         self.previous_mask_function = previous_mask_function
         self.step_mask = None
 
     def denoise_mask(self, sigma, denoise_mask, extra_options):
-        if self.previous_mask_function is not None:  # another patch may shape the mask per step
-            denoise_mask = self.previous_mask_function(sigma, denoise_mask, extra_options)
         self.step_mask = denoise_mask
+        if self.previous_mask_function is not None:  # another patch may shape the mask per step
+            self.step_mask = self.previous_mask_function(sigma, denoise_mask, extra_options)
         return torch.ones_like(denoise_mask)
 
-    def after_cfg(self, args):
-        denoised = args["denoised"]
+    def blend(self, denoised, sigma):
         original = self.original.to(device=denoised.device, dtype=denoised.dtype)
-        sigma = flow_to_sd_sigma(args["sigma"]) if self.convert_sigma else args["sigma"]
+        sigma = flow_to_sd_sigma(sigma) if self.convert_sigma else sigma
         blended = blend_denoised(original, denoised, self.step_mask.to(denoised), sigma, self.settings)
         return blended.to(denoised.dtype)
 
+    def apply_model(self, executor, x, t, c_concat=None, *args, **kwargs):
+        """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it)."""
+        if c_concat is not None:
+            c_concat = self._with_soft_mask(executor.class_obj, c_concat, x)
+        return executor(x, t, c_concat, *args, **kwargs)
 
-def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float):
+    def _with_soft_mask(self, model, c_concat, x):
+        soft = c_concat.clone()
+        start = 0
+        for key in getattr(model, "concat_keys", ()):
+            if key not in _CONCAT_CHANNELS:
+                return c_concat  # a layout this wrapper does not know: leave it as ComfyUI made it
+            if key in ("mask", "mask_inverted"):
+                mask = _batched(self.model_mask, x.shape[0]).to(soft)
+                soft[:, start:start + 1] = mask if key == "mask" else 1 - mask
+            start += _CONCAT_CHANNELS[key] or x.shape[1]
+        return soft
+
+
+class _BlendingGuider:
+    """The guider as the sampler sees it: each of its final predictions is soft-blended with the original."""
+
+    def __init__(self, guider, run: _SoftBlendRun):
+        self._guider = guider
+        self._run = run
+
+    def __call__(self, x, sigma, *args, **kwargs):
+        return self._run.blend(self._guider(x, sigma, *args, **kwargs), sigma)
+
+    def __getattr__(self, name):
+        return getattr(self._guider, name)
+
+
+def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_mask):
     def sampler_sample(executor, guider, sigmas, extra_args, callback, noise, latent_image=None,
                        denoise_mask=None, disable_pbar=False):
-        if denoise_mask is None:
+        if denoise_mask is None and pixel_mask is None:
             raise ValueError(MISSING_MASK)
-        model_options = dict(extra_args["model_options"])
         original = latent_image if latent_image is not None else torch.zeros_like(noise)
-        flow = _is_flow(guider.inner_model.model_sampling)
-        run = _SoftBlendRun(original, schedule, flow, model_options.get("denoise_mask_function"))
+        nmask, model_mask = _run_masks(pixel_mask, denoise_mask, noise)
+        model_options = extra_args["model_options"]  # the run's own copy (CFGGuider.inner_sample clones it)
+        run = _SoftBlendRun(original, nmask, model_mask, schedule, _is_flow(guider.inner_model.model_sampling),
+                            model_options.get("denoise_mask_function"))
         model_options["denoise_mask_function"] = run.denoise_mask
-        model_options["sampler_post_cfg_function"] = [*model_options.get("sampler_post_cfg_function", []),
-                                                       run.after_cfg]
-        extra_args = {**extra_args, "model_options": model_options}
+        comfy.patcher_extension.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY,
+                                                     run.apply_model, model_options, is_model_options=True)
         noise = noise * noise_multiplier  # A1111's initial noise multiplier
-        return executor(guider, sigmas, extra_args, callback, noise, latent_image, denoise_mask, disable_pbar)
+        return executor(_BlendingGuider(guider, run), sigmas, extra_args, callback, noise, latent_image, nmask,
+                        disable_pbar)
 
     return sampler_sample
 
 
-def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0):
+def _run_masks(pixel_mask, denoise_mask, noise):
+    """(blend mask, inpainting-model mask) at the latent's size. From the pixel mask when the node has it,
+    as A1111 makes them; otherwise the noise mask as ComfyUI resized it (unrounded)."""
+    batch, _, height, width = noise.shape[:2] + noise.shape[-2:]
+    if pixel_mask is None:
+        mask = denoise_mask[:, :1].to(device=noise.device, dtype=torch.float32)
+        return mask, mask
+    nmask = mask_for_latent(pixel_mask, batch, height, width).to(noise.device)
+    model_mask = conditioning_mask(pixel_mask[:, 0], height, width).expand(batch, -1, -1, -1).to(noise.device)
+    return nmask, model_mask
+
+
+def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None):
     """A clone of the ModelPatcher `model` whose sampler runs soft-blend every step (replacing any
-    earlier soft-inpainting patch, so it never blends twice)."""
+    earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked) gives
+    A1111's latent mask; without it the latent's noise mask is used as ComfyUI hands it to the sampler."""
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(
         comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY,
-        _soft_blend_wrapper(schedule, noise_multiplier),
+        _soft_blend_wrapper(schedule, noise_multiplier, pixel_mask),
     )
     return patched

@@ -1,4 +1,5 @@
 """The node ids this pack registers."""
 
 PACK_NODE_IDS = ("SoftMaskSchedule", "SoftLatentBlendKSampler", "SoftInpaintModelPatch", "AdaptiveDifferenceComposite",
-                 "SoftInpaintMaskPrep", "SoftInpaintFill", "SoftInpaintCrop", "SoftInpaintStitch")
+                 "SoftInpaintMaskPrep", "SoftInpaintFill", "SoftInpaintCrop", "SoftInpaintStitch",
+                 "SoftInpaintModelConditioning")

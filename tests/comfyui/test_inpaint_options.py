@@ -61,17 +61,21 @@ def test_fill_modes(comfy_nodes, sd15, mode):
     edge_free = (slice(None), slice(None), slice(0, 1), slice(0, 1))
     if mode == "original":
         assert torch.equal(filled, image) and torch.equal(latent["samples"], original_latent)
-    elif mode == "fill":
-        assert not torch.equal(filled, image)
+        return
+    # A1111 fills the pixels for the latent modes too, so every mode but "original" encodes the filled picture.
+    torch.testing.assert_close(filled, core.fill_masked_pixels(image, mask))
+    filled_latent = vae.encode(filled)
+    if mode == "fill":
+        assert torch.equal(latent["samples"], filled_latent)
     elif mode == "latent nothing":
         torch.testing.assert_close(scale.process_in(latent["samples"])[hole], torch.zeros(2, 4, 2, 2))
-        torch.testing.assert_close(latent["samples"][edge_free], original_latent[edge_free])
+        torch.testing.assert_close(latent["samples"][edge_free], filled_latent[edge_free])
     else:
         import comfy.sample
 
         noise = comfy.sample.prepare_noise(original_latent, 5)
         torch.testing.assert_close(scale.process_in(latent["samples"])[hole], noise[hole], rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(latent["samples"][edge_free], original_latent[edge_free])
+        torch.testing.assert_close(latent["samples"][edge_free], filled_latent[edge_free])
 
 
 def test_latent_fill_needs_the_model(comfy_nodes, sd15):
@@ -111,20 +115,24 @@ def test_crop_sample_composite_stitch_keeps_everything_outside_exactly(comfy_nod
     latent = {"samples": vae.encode(crops)}
     out = _soft_sample(comfy_nodes, model, clip, latent, mask=crop_masks)
     decoded = vae.decode(out["samples"])
-    composited, composite_mask = _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
-        original_image=crops, inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
-        difference_threshold=0.5, difference_contrast=2.0).args
-    stitched = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=composited, mask=composite_mask).args[0]
-    assert stitched.shape == image.shape
+    stitched, full_mask = _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
+        original_image=image, inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
+        difference_threshold=0.5, difference_contrast=2.0, crop=info).args
+    assert stitched.shape == image.shape and full_mask.shape == (2, pixels, pixels)
     for sample, (x1, y1, x2, y2) in enumerate(info["boxes"]):
         outside = torch.ones(pixels, pixels, dtype=torch.bool)
         outside[y1:y2, x1:x2] = False
         assert torch.equal(stitched[sample][outside], image[sample][outside])
         assert not torch.equal(stitched[sample][~outside], image[sample][~outside])
-    # An identity inpaint (nothing changed) gives the input back exactly, inside the crops too.
-    identity = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=crops,
-                                                         mask=torch.zeros_like(crop_masks)).args[0]
-    assert torch.equal(identity, image)
+    # A1111's composite: the generated crops pasted back into their boxes, through the mask, once.
+    pasted = core.uncrop(decoded, info["boxes"], pixels, pixels)
+    expected = image + full_mask[..., None] * (pasted - image)
+    in_transition = (full_mask > 0.05) & (full_mask < 0.95)
+    assert in_transition.any()
+    torch.testing.assert_close(stitched, expected, rtol=0, atol=1e-5)
+    # The plain Stitch pastes through the Crop's mask: exact wherever that mask is 0.
+    plain = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=decoded).args[0]
+    assert torch.equal(plain[masks == 0], image[masks == 0])
 
 
 def test_stitch_rejects_a_wrong_batch(comfy_nodes):
@@ -143,7 +151,7 @@ def test_flow_model_soft_inpainting(comfy_nodes, sd3):
     mask = _square_mask()
     out = _soft_sample(comfy_nodes, model, clip, latent, mask=mask)["samples"]
     assert torch.isfinite(out).all()
-    outside = torch.nn.functional.interpolate(mask[None], size=out.shape[-2:])[0, 0] == 0
+    outside = core.latent_mask(mask, *out.shape[-2:])[0] == 0
     scale = model.get_model_object("latent_format")
     scaled = scale.process_in(latent["samples"].double())
     length = torch.linalg.vector_norm(scaled, dim=1, keepdim=True)

@@ -4,6 +4,8 @@ import pytest
 import torch
 from pack_nodes import PACK_NODE_IDS
 
+import core
+
 STEPS = 4
 SIZE = 8  # latent size: 64x64 pixels
 
@@ -148,9 +150,10 @@ def test_inputs_are_not_modified(setup):
 
 @pytest.mark.parametrize("mask, message", [
     (torch.zeros(3, 64, 64), "batch of 3 but the latent has 2"),
-    (torch.zeros(1, 3, 64, 64), r"must be \[H,W\] or \[B,H,W\]"),
-    (torch.zeros(64), r"must be \[H,W\] or \[B,H,W\]"),
-    (torch.full((1, 64, 64), 2.0), "from 0 to 1"),
+    (torch.zeros(1, 3, 64, 64), r"must be \[H,W\], \[B,H,W\] or \[B,1,H,W\]"),
+    (torch.zeros(64), r"must be \[H,W\], \[B,H,W\] or \[B,1,H,W\]"),
+    (torch.full((1, 64, 64), float("nan")), "NaN"),
+    (torch.zeros(1, 0, 64), "empty"),
 ])
 def test_bad_masks_raise_clear_errors(setup, mask, message):
     with pytest.raises(ValueError, match=message):
@@ -165,7 +168,7 @@ def test_missing_mask_raises_a_clear_error(setup):
 def test_model_patch_with_ksampler_advanced_matches_the_soft_sampler(setup):
     mask = torch.zeros(1, 64, 64)
     mask[:, 8:40, 8:56] = 0.7
-    patched = _node(setup, "SoftInpaintModelPatch").execute(model=setup["model"]).args[0]
+    patched = _node(setup, "SoftInpaintModelPatch").execute(model=setup["model"], mask=mask).args[0]
     masked_latent = setup["nodes"].NODE_CLASS_MAPPINGS["SetLatentNoiseMask"]().set_mask(setup["latent"], mask)[0]
     advanced = setup["nodes"].NODE_CLASS_MAPPINGS["KSamplerAdvanced"]().sample(
         patched, "enable", 1, STEPS, 5.0, "euler", "normal", setup["positive"], setup["negative"], masked_latent,
@@ -209,7 +212,8 @@ def test_every_sampler_runs_and_keeps_unmasked_latent(setup, comfy_nodes):
     mask = torch.zeros(1, 64, 64)
     mask[:, 24:40, 24:40] = 1
     masked_latent = setup["nodes"].NODE_CLASS_MAPPINGS["SetLatentNoiseMask"]().set_mask(setup["latent"], mask)[0]
-    outside = torch.nn.functional.interpolate(mask[None], size=(SIZE, SIZE))[0, 0] == 0
+    # Where A1111's latent mask is 0 (its bicubic resize reaches further than ComfyUI's bilinear one).
+    outside = core.latent_mask(mask, SIZE, SIZE)[0] == 0
     failures = []
     for sampler in comfy.samplers.KSampler.SAMPLERS:
         out = soft_sample(setup, mask=mask, sampler=sampler)["samples"][..., outside]
@@ -261,8 +265,6 @@ def test_composite_measures_distance_in_the_scaled_latent_space(setup):
     scale = setup["model"].get_model_object("latent_format").scale_factor
     _, composite_mask = node.execute(original_image=setup["image"], inpainted_image=decoded, inpainted_latent=out,
                                      mask_influence=0.0, difference_threshold=0.5, difference_contrast=2.0).args
-    import core
-
     scaled = core.adaptive_latent_mask(mask[:, None, :SIZE, :SIZE].expand(2, 1, SIZE, SIZE),
                                        setup["latent"]["samples"] * scale, out["samples"] * scale,
                                        core.SoftInpaintSettings())

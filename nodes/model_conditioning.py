@@ -1,0 +1,52 @@
+"""Soft Inpaint Model Conditioning: A1111's conditioning of inpainting models under soft inpainting."""
+
+import node_helpers  # ComfyUI's own module
+from comfy_api.latest import io
+
+from ..core import soft_masked_pixels
+from .inputs import checked_mask, resized_mask
+
+
+class SoftInpaintModelConditioning(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="SoftInpaintModelConditioning",
+            display_name="Soft Inpaint Model Conditioning",
+            category="inpaint/soft inpainting",
+            description="InpaintModelConditioning as A1111 does it under soft inpainting, for 9-channel "
+            "inpainting models (SD1.5, SD2, SDXL inpainting): the masked picture and the mask are soft, not "
+            "rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model the "
+            "unrounded mask (stock samplers round it).",
+            inputs=[
+                io.Conditioning.Input("positive"),
+                io.Conditioning.Input("negative"),
+                io.Vae.Input("vae"),
+                io.Image.Input("pixels", tooltip="The picture (after any masked-content fill)."),
+                io.Mask.Input("mask", tooltip="The inpaint mask (1 = inpaint), soft edges kept."),
+                io.Float.Input("mask_strength", default=1.0, min=0.0, max=1.0, step=0.01,
+                               tooltip="A1111's inpainting conditioning mask strength: how far the masked area of "
+                               "the model's reference picture is greyed out. 0 shows it the whole original."),
+                io.Boolean.Input("noise_mask", default=True,
+                                 tooltip="Give the latent the mask as its noise mask (needed by the soft sampler "
+                                 "unless its mask input is connected)."),
+            ],
+            outputs=[
+                io.Conditioning.Output(display_name="positive"),
+                io.Conditioning.Output(display_name="negative"),
+                io.Latent.Output(display_name="latent"),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, positive, negative, vae, pixels, mask, mask_strength, noise_mask=True) -> io.NodeOutput:
+        pixels = pixels[..., :3]
+        mask = checked_mask(mask, pixels.shape[0])
+        mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])  # ComfyUI's way for a mask of another size
+        masked = soft_masked_pixels(pixels, mask[:, 0].to(pixels.device), mask_strength)
+        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask}
+        latent = {"samples": vae.encode(pixels)}
+        if noise_mask:
+            latent["noise_mask"] = mask
+        return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),
+                             node_helpers.conditioning_set_values(negative, values), latent)
