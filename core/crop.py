@@ -1,29 +1,38 @@
-"""A1111's "inpaint only masked": crop around the mask, work at a chosen size, paste the result back."""
+"""A1111's "inpaint only masked": crop around the mask, work at a chosen size, paste the result back.
 
+The geometry follows A1111 step by step (modules/masking.py, images.resize_image, processing.uncrop); the
+pixels are resized by Pillow's Lanczos on float32 planes instead of 8-bit pictures, so nothing is rounded.
+"""
+
+import operator
+
+import numpy as np
 import torch
-import torch.nn.functional as F
+from PIL import Image
 
-# A pixel belongs to the mask's box when it would not be 0 in A1111's 8-bit mask.
-_IN_BOX = 0.5 / 255
+from .latent_mask import mask_to_8bit
+
+_LANCZOS = Image.Resampling.LANCZOS
 
 
 def mask_box(mask: torch.Tensor, padding: int) -> tuple[int, int, int, int]:
-    """(x1, y1, x2, y2) around the non-zero pixels of a [H,W] mask, grown by `padding` and kept inside;
-    the whole picture when the mask is empty."""
-    height, width = mask.shape
-    rows = torch.nonzero((mask >= _IN_BOX).any(dim=1)).flatten()
-    columns = torch.nonzero((mask >= _IN_BOX).any(dim=0)).flatten()
-    if rows.numel() == 0:
+    """A1111's get_crop_region_v2: (x1, y1, x2, y2) around the pixels of a [H,W] mask that are not 0 in 8
+    bits, grown by `padding` and kept inside. The whole picture when the mask is empty (A1111 then falls
+    back to inpainting the whole picture)."""
+    levels = mask_to_8bit(mask)
+    rows, columns = np.flatnonzero(levels.any(axis=1)), np.flatnonzero(levels.any(axis=0))
+    height, width = levels.shape
+    if rows.size == 0:
         return 0, 0, width, height
     x1, y1, x2, y2 = int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
     return max(x1 - padding, 0), max(y1 - padding, 0), min(x2 + padding, width), min(y2 + padding, height)
 
 
-def _grow_span(start: int, end: int, wanted: int, limit: int) -> tuple[int, int]:
-    """Grow [start, end) to `wanted` (split evenly, the odd pixel after), shifted back inside [0, limit)."""
-    extra = wanted - (end - start)
-    start, end = start - extra // 2, end + extra - extra // 2
-    if end > limit:
+def _grow(start: int, end: int, extra: int, limit: int) -> tuple[int, int]:
+    """One axis of A1111's expand_crop_region: grow by `extra` (the odd pixel after), shift back inside."""
+    start -= extra // 2
+    end += extra - extra // 2
+    if end >= limit:
         start, end = start - (end - limit), limit
     if start < 0:
         start, end = 0, end - start
@@ -31,66 +40,187 @@ def _grow_span(start: int, end: int, wanted: int, limit: int) -> tuple[int, int]
 
 
 def expand_to_aspect(box, width: int, height: int, image_width: int, image_height: int):
-    """Grow `box` along its short side to the working aspect width:height, as A1111 does."""
+    """A1111's expand_crop_region: grow `box` along its short side to the working aspect width:height,
+    with its integer arithmetic and clamping (a box that cannot reach the aspect stops at the edge)."""
     x1, y1, x2, y2 = box
     aspect = width / height
     if (x2 - x1) / (y2 - y1) > aspect:
-        y1, y2 = _grow_span(y1, y2, y2 - y1 + int((x2 - x1) / aspect - (y2 - y1)), image_height)
+        y1, y2 = _grow(y1, y2, int((x2 - x1) / aspect - (y2 - y1)), image_height)
     else:
-        x1, x2 = _grow_span(x1, x2, x2 - x1 + int((y2 - y1) * aspect - (x2 - x1)), image_width)
+        x1, x2 = _grow(x1, x2, int((y2 - y1) * aspect - (x2 - x1)), image_width)
     return x1, y1, x2, y2
 
 
+def _lanczos_plane(plane: np.ndarray, width: int, height: int, box) -> np.ndarray:
+    # Pillow resizes rows first, then columns; an 8-bit picture clips to 0-255 in between, and on sharp
+    # content that clipping is worth tens of levels, so the two passes are run apart and clipped alike.
+    rows = Image.fromarray(np.ascontiguousarray(plane)).resize((width, plane.shape[0]), _LANCZOS,
+                                                               box=(box[0], 0, box[2], plane.shape[0]))
+    rows = Image.fromarray(np.asarray(rows).clip(0, 1))
+    return np.asarray(rows.resize((width, height), _LANCZOS, box=(0, box[1], width, box[3]))).clip(0, 1)
+
+
+def _lanczos(planes: np.ndarray, width: int, height: int, box=None) -> np.ndarray:
+    """Resize [H,W,C] float32 in 0-1 (the part `box` of it) to [height,width,C] with Pillow's Lanczos,
+    each channel as a float image, clipped to 0-1 as the 8-bit pictures A1111 resizes are."""
+    box = box or (0, 0, planes.shape[1], planes.shape[0])
+    return np.stack([_lanczos_plane(planes[..., c], width, height, box) for c in range(planes.shape[-1])], axis=-1)
+
+
+def _resize_and_fill(planes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A1111's resize_image(2): fit inside width x height keeping the aspect, centred; the bands left over
+    take Lanczos' sample of the edge rows (columns), as A1111's zero-height box resize gives."""
+    h, w = planes.shape[:2]
+    ratio, source_ratio = width / height, w / h
+    # At least one pixel: A1111 fails on a box so flat that its fitted height rounds down to 0.
+    fit_w = width if ratio < source_ratio else max(w * height // h, 1)
+    fit_h = height if ratio >= source_ratio else max(h * width // w, 1)
+    fitted = _lanczos(planes, fit_w, fit_h)
+    top, left = height // 2 - fit_h // 2, width // 2 - fit_w // 2
+    out = np.empty((height, width, planes.shape[-1]), np.float32)
+    out[top:top + fit_h, left:left + fit_w] = fitted
+    # A1111 pastes bands of height//2 - fit_h//2 rows at both ends, which leaves the last row black (or
+    # fails on a 0-row band) when the height is odd and fit_h even; here the far band reaches the border.
+    if ratio < source_ratio:
+        out[:top] = _lanczos(fitted, width, 1, box=(0, 0, width, 0))
+        out[top + fit_h:] = _lanczos(fitted, width, 1, box=(0, fit_h, width, fit_h))
+    elif ratio > source_ratio:
+        out[:, :left] = _lanczos(fitted, 1, height, box=(0, 0, 0, height))
+        out[:, left + fit_w:] = _lanczos(fitted, 1, height, box=(fit_w, 0, fit_w, height))
+    return out
+
+
+def _crop_and_resize(planes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A1111's resize_image(1): cover width x height keeping the aspect, centred, the excess cut off."""
+    h, w = planes.shape[:2]
+    ratio, source_ratio = width / height, w / h
+    cover_w = width if ratio > source_ratio else w * height // h
+    cover_h = height if ratio <= source_ratio else h * width // w
+    top, left = cover_h // 2 - height // 2, cover_w // 2 - width // 2
+    return _lanczos(planes, cover_w, cover_h)[top:top + height, left:left + width]
+
+
+def _planes(x: torch.Tensor) -> np.ndarray:
+    return x.detach().to(device="cpu", dtype=torch.float32).numpy()
+
+
+def _whole(name: str, value, minimum: int = 1) -> int:
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a whole number, got {type(value).__name__}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _check_tensor(name: str, x, ndim: int, layout: str, masks: bool = False, device=None) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor {layout}, got {type(x).__name__}")
+    if x.ndim != ndim or x.numel() == 0:
+        raise ValueError(f"{name} must be a non-empty {layout}, got shape {tuple(x.shape)}")
+    if not (x.is_floating_point() or (masks and x.dtype == torch.bool)):
+        raise TypeError(f"{name} must hold floats{' or bools' if masks else ''}, got {x.dtype}")
+    if device is not None and x.device != device:
+        raise ValueError(f"{name} is on {x.device} but the images are on {device}")
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def _check_masks(name: str, masks, images: torch.Tensor, size) -> None:
+    _check_tensor(name, masks, 3, "[B,H,W] mask", masks=True, device=images.device)
+    if masks.shape != (images.shape[0], *size):
+        raise ValueError(f"{name} must be {(images.shape[0], *size)} to match the images, got {tuple(masks.shape)}")
+
+
+def _check_boxes(boxes, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
+    try:
+        boxes = [tuple(operator.index(v) for v in box) for box in boxes]
+    except TypeError:
+        raise TypeError("boxes must be a list of (x1, y1, x2, y2) whole numbers") from None
+    if len(boxes) != batch:
+        raise ValueError(f"boxes has {len(boxes)} boxes but the batch has {batch} pictures")
+    for box in boxes:
+        if len(box) != 4 or not (0 <= box[0] < box[2] <= width and 0 <= box[1] < box[3] <= height):
+            raise ValueError(f"boxes: {box} is not an (x1, y1, x2, y2) box inside a {width}x{height} picture")
+    return boxes
+
+
 def crop_boxes(masks: torch.Tensor, padding: int, width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """One box per mask of [B,H,W]: the mask's box plus padding, grown to the working aspect."""
-    image_height, image_width = masks.shape[-2:]
+    """One box per mask of [B,H,W]: the mask's box plus padding, grown to the working aspect width:height."""
+    _check_tensor("masks", masks, 3, "[B,H,W] mask", masks=True)
+    padding = _whole("padding", padding, minimum=0)
+    width, height = _whole("width", width), _whole("height", height)
+    image_height, image_width = masks.shape[1:]
     return [expand_to_aspect(mask_box(mask, padding), width, height, image_width, image_height) for mask in masks]
 
 
-def _resize_image(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """[H,W,C] -> [height,width,C], antialiased bicubic (identity at the same size)."""
-    if image.shape[:2] == (height, width):
-        return image
-    resized = F.interpolate(image.permute(2, 0, 1)[None].float(), size=(height, width), mode="bicubic",
-                            antialias=True, align_corners=False)
-    return resized[0].permute(1, 2, 0).clamp(0, 1).to(image.dtype)
-
-
-def _resize_mask(mask: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    return _resize_image(mask[..., None], height, width)[..., 0]
-
-
 def crop(images: torch.Tensor, masks: torch.Tensor, boxes, width: int, height: int):
-    """Cut each box out of images [B,H,W,C] and masks [B,H,W] and resize it to width x height."""
-    cropped = [
-        (_resize_image(image[y1:y2, x1:x2], height, width), _resize_mask(mask[y1:y2, x1:x2], height, width))
-        for image, mask, (x1, y1, x2, y2) in zip(images, masks, boxes, strict=True)
-    ]
-    return torch.stack([c[0] for c in cropped]), torch.stack([c[1] for c in cropped])
+    """Cut each box out of images [B,H,W,C] and masks [B,H,W] and bring it to width x height as A1111 does
+    (resize and fill: never stretched). Returns (crops [B,height,width,C], crop_masks [B,height,width]) in
+    the inputs' dtypes (bool masks give the images' dtype) and device, clamped to 0-1."""
+    _check_tensor("images", images, 4, "[B,H,W,C] image")
+    _check_masks("masks", masks, images, images.shape[1:3])
+    boxes = _check_boxes(boxes, *images.shape[:3])
+    width, height = _whole("width", width), _whole("height", height)
+    planes = np.concatenate([_planes(images), _planes(masks)[..., None]], axis=-1)
+    cropped = np.stack([_resize_and_fill(sample[y1:y2, x1:x2], width, height)
+                        for sample, (x1, y1, x2, y2) in zip(planes, boxes, strict=True)])
+    cropped = torch.from_numpy(cropped).to(images.device)
+    mask_dtype = masks.dtype if masks.is_floating_point() else images.dtype
+    return cropped[..., :-1].to(images.dtype), cropped[..., -1].to(mask_dtype)
+
+
+def _check_stitch(originals, crops, crop_masks, full_masks) -> None:
+    _check_tensor("originals", originals, 4, "[B,H,W,C] image")
+    _check_tensor("crops", crops, 4, "[B,h,w,C] image", device=originals.device)
+    if (crop_masks is None) == (full_masks is None):
+        raise ValueError("stitch needs exactly one of crop_masks and full_masks")
+    if crops.shape[0] != originals.shape[0]:
+        raise ValueError(f"crops has a batch of {crops.shape[0]} but originals has {originals.shape[0]}")
+    if crops.shape[-1] != originals.shape[-1] and (crops.shape[-1], originals.shape[-1]) != (3, 4):
+        raise ValueError(f"crops has {crops.shape[-1]} channels but originals has {originals.shape[-1]}")
+    if crops.dtype != originals.dtype:
+        raise ValueError(f"crops is {crops.dtype} but originals is {originals.dtype}")
+    if crop_masks is not None:
+        _check_masks("crop_masks", crop_masks, crops, crops.shape[1:3])
+    else:
+        _check_masks("full_masks", full_masks, originals, originals.shape[1:3])
 
 
 def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None, full_masks=None) -> torch.Tensor:
-    """Paste crops [B,h,w,C] back into originals [B,H,W,C], each resized to its box, through a mask:
-    either `crop_masks` [B,h,w] (resized to the boxes; 0 outside them) or `full_masks` [B,H,W].
-    Wherever the mask is 0 the original stays exactly."""
-    if (crop_masks is None) == (full_masks is None):
-        raise ValueError("stitch needs exactly one of crop_masks and full_masks")
-    out = []
-    for i, (original, crop_image, (x1, y1, x2, y2)) in enumerate(zip(originals, crops, boxes, strict=True)):
-        pasted = original.clone()
-        pasted[y1:y2, x1:x2] = _resize_image(crop_image, y2 - y1, x2 - x1).to(original.dtype)
-        if full_masks is not None:
-            weight = full_masks[i].to(device=original.device, dtype=original.dtype)
+    """Paste crops [B,h,w,C] back into originals [B,H,W,C] as A1111 does: each crop brought to its box by
+    crop and resize, then original + m * (crop - original) with the mask m either `crop_masks` [B,h,w]
+    uncropped the same way (0 outside the box) or `full_masks` [B,H,W] as it is (also 0 outside the box).
+
+    Outside the boxes and wherever m is 0 the original stays bit for bit. RGB crops into RGBA originals
+    keep the originals' alpha. Returns a new tensor in the originals' dtype and device."""
+    _check_stitch(originals, crops, crop_masks, full_masks)
+    boxes = _check_boxes(boxes, *originals.shape[:3])
+    channels = crops.shape[-1]
+    planes = _planes(crops)
+    if crop_masks is not None:
+        planes = np.concatenate([planes, _planes(crop_masks)[..., None]], axis=-1)
+    out = originals.clone()
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        pasted = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(originals.device)
+        if crop_masks is None:
+            weight = full_masks[i, y1:y2, x1:x2].float().clamp(0, 1)
         else:
-            weight = torch.zeros(original.shape[:2], dtype=original.dtype, device=original.device)
-            weight[y1:y2, x1:x2] = _resize_mask(crop_masks[i], y2 - y1, x2 - x1).to(original.dtype)
-        out.append(torch.lerp(original, pasted, weight[..., None]))
-    return torch.stack(out)
+            weight = pasted[..., channels]
+        original = originals[i, y1:y2, x1:x2, :channels]
+        blended = torch.lerp(original.float(), pasted[..., :channels], weight[..., None]).to(originals.dtype)
+        out[i, y1:y2, x1:x2, :channels] = torch.where(weight[..., None] == 0, original, blended)
+    return out
 
 
 def uncrop(crops: torch.Tensor, boxes, height: int, width: int) -> torch.Tensor:
-    """Crops [B,h,w,C] resized into their boxes on a height x width canvas of zeros: [B,height,width,C]."""
+    """Crops [B,h,w,C] (0-1) brought to their boxes by A1111's crop and resize, on a height x width canvas
+    of zeros, as A1111's uncrop places the generated picture and its mask: [B,height,width,C]."""
+    _check_tensor("crops", crops, 4, "[B,h,w,C] image")
+    boxes = _check_boxes(boxes, crops.shape[0], _whole("height", height), _whole("width", width))
+    planes = _planes(crops)
     out = torch.zeros(crops.shape[0], height, width, crops.shape[-1], dtype=crops.dtype, device=crops.device)
-    for canvas, crop_image, (x1, y1, x2, y2) in zip(out, crops, boxes, strict=True):
-        canvas[y1:y2, x1:x2] = _resize_image(crop_image, y2 - y1, x2 - x1)
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        out[i, y1:y2, x1:x2] = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(out)
     return out

@@ -61,8 +61,10 @@ def _stitched(crop, original, inpainted, pixel_mask):
             f"({tuple(crop['original'].shape[1:3])}), got {tuple(original.shape[1:3])}"
         )
     boxes = crop["boxes"]
+    original = original.expand(len(boxes), -1, -1, -1)
+    pixel_mask = pixel_mask.to(original.device)
     full_mask = uncrop(pixel_mask[..., None], boxes, *original.shape[1:3])[..., 0]
-    return stitch(original, inpainted, boxes, crop_masks=pixel_mask), full_mask
+    return stitch(original, inpainted.to(original), boxes, crop_masks=pixel_mask), full_mask
 
 
 class AdaptiveDifferenceComposite(io.ComfyNode):

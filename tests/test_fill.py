@@ -1,9 +1,24 @@
 """A1111's masked-content fills."""
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageFilter, ImageOps
 
 from core.fill import fill_masked_latent, fill_masked_pixels
+
+
+def _a1111_fill(image: Image.Image, mask: Image.Image) -> Image.Image:
+    """A1111's modules/masking.fill, written out."""
+    image_mod = Image.new("RGBA", (image.width, image.height))
+    image_masked = Image.new("RGBa", (image.width, image.height))
+    image_masked.paste(image.convert("RGBA").convert("RGBa"), mask=ImageOps.invert(mask.convert("L")))
+    image_masked = image_masked.convert("RGBa")
+    for radius, repeats in [(256, 1), (64, 1), (16, 2), (4, 4), (2, 2), (0, 1)]:
+        blurred = image_masked.filter(ImageFilter.GaussianBlur(radius)).convert("RGBA")
+        for _ in range(repeats):
+            image_mod.alpha_composite(blurred)
+    return image_mod.convert("RGB")
 
 
 def _picture(seed=0, batch=2, size=(40, 48)):
@@ -24,6 +39,21 @@ def test_unmasked_pixels_are_untouched_and_the_hole_is_filled():
     hole = filled[:, 15:25, 20:28]
     # Filled from the surroundings (mean grey ~0.5), nothing of the magenta left.
     assert (hole - 0.5).abs().max() < 0.2
+
+
+def test_fill_is_a1111_fill_on_8bit_pictures():
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (2, 40, 50, 3), dtype=np.uint8)
+    levels = np.zeros((2, 40, 50), np.uint8)
+    levels[0, 10:30, 12:40] = 255
+    levels[0, 8:10, 12:40] = 128
+    levels[1, 25:38, 5:20] = rng.integers(0, 256, (13, 15))
+    masks = torch.from_numpy(levels).float() / 255
+    masks[0, 0, :10] = 0.4 / 255  # 0 in A1111's 8-bit mask: filled with the picture itself
+    filled = fill_masked_pixels(torch.from_numpy(picture).float() / 255, masks)
+    for i in range(2):
+        expected = np.asarray(_a1111_fill(Image.fromarray(picture[i]), Image.fromarray(levels[i])))
+        np.testing.assert_array_equal((filled[i] * 255).round().byte().numpy(), expected)
 
 
 def test_uniform_surroundings_fill_with_their_colour():
@@ -66,5 +96,45 @@ def test_latent_fills():
     torch.testing.assert_close(noised[..., 0, 0], 0.75 * latent[..., 0, 0] + 0.25 * noise[..., 0, 0])
     video = fill_masked_latent(torch.randn(1, 16, 3, 4, 4), torch.ones(1, 1, 3, 4, 4))
     assert torch.equal(video, torch.zeros(1, 16, 3, 4, 4))
-    with pytest.raises(ValueError, match="latent_mask"):
-        fill_masked_latent(latent, torch.ones(1, 4, 6, 6))
+
+
+def test_latent_fill_takes_bool_and_clamps_masks():
+    latent, noise = torch.randn(2, 4, 6, 6), torch.randn(2, 4, 6, 6)
+    hard = torch.zeros(2, 1, 6, 6, dtype=torch.bool)
+    hard[:, :, 1:5, 1:5] = True
+    assert torch.equal(fill_masked_latent(latent, hard, noise), fill_masked_latent(latent, hard.float(), noise))
+    overshoot = hard.float() * 1.05 - 0.02 * (~hard).float()
+    assert torch.equal(fill_masked_latent(latent, overshoot, noise), fill_masked_latent(latent, hard.float(), noise))
+
+
+def test_latent_fill_computes_float16_in_float32():
+    generator = torch.Generator().manual_seed(0)
+    latent = (torch.randn(1, 4, 8, 8, generator=generator) * 300).half()  # large but finite in float16
+    noise = torch.randn(1, 4, 8, 8, generator=generator).half()
+    mask = torch.rand(1, 1, 8, 8, generator=generator).half()
+    before = latent.clone(), noise.clone(), mask.clone()
+    out = fill_masked_latent(latent, mask, noise)
+    assert out.dtype == torch.float16
+    expected = latent.float() * (1 - mask.float()) + noise.float() * mask.float()
+    assert torch.equal(out, expected.half())
+    assert all(torch.equal(a, b) for a, b in zip((latent, noise, mask), before, strict=True))
+
+
+@pytest.mark.parametrize("latent, mask, noise, error, match", [
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 4, 6, 6), None, ValueError, "latent_mask must be"),
+    (torch.randn(2, 4, 6, 6), torch.ones(3, 1, 6, 6), None, ValueError, "latent_mask must be"),
+    (torch.randn(2, 4, 6, 6), torch.ones(2, 1, 6, 7), None, ValueError, "latent_mask must be"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 6, 6), None, ValueError, "latent_mask must be"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6), torch.randn(1, 4, 6, 6), ValueError, "noise"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6).long(), None, TypeError, "latent_mask"),
+    (torch.randn(2, 4, 6, 6), torch.full((1, 1, 6, 6), float("nan")), None, ValueError, "latent_mask"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6, device="meta"), None, ValueError, "latent_mask is on meta"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6), torch.randn(2, 4, 6, 6, device="meta"), ValueError,
+     "noise is on meta"),
+    (torch.zeros(2, 4, 6, 6, dtype=torch.long), torch.ones(1, 1, 6, 6), None, ValueError, "latent"),
+    (torch.randn(0, 4, 6, 6), torch.ones(1, 1, 6, 6), None, ValueError, "latent"),
+    (torch.randn(2, 4, 6, 6), [[1.0]], None, TypeError, "latent_mask"),
+])
+def test_latent_fill_rejects_bad_input_by_name(latent, mask, noise, error, match):
+    with pytest.raises(error, match=match):
+        fill_masked_latent(latent, mask, noise)
