@@ -10,7 +10,7 @@ NODE_IDS = sorted(set(re.findall(r'node_id="(\w+)"', "".join(p.read_text() for p
 
 
 def test_node_ids_found():
-    assert len(NODE_IDS) == 8
+    assert len(NODE_IDS) == 9
 
 
 @pytest.mark.parametrize("node_id", NODE_IDS)
