@@ -16,12 +16,13 @@ def _node(comfy_nodes, node_id):
 
 
 def _blurred_square_mask(pixels=PIXELS):
-    """A hard square blurred the way Soft Inpaint Mask Prep does: soft edges and faint tails."""
+    """A hard square blurred the way Soft Inpaint Mask Prep does, with a faint floor below half an 8-bit
+    level (as resampled or feathered masks have): soft edges and faint tails."""
     import core
 
     mask = torch.zeros(1, pixels, pixels)
     mask[:, 20:44, 16:40] = 1.0
-    return core.blur_mask(mask, 4.0, 4.0)
+    return (core.blur_mask(mask, 4.0, 4.0) + 1.5e-3).clamp(0, 1)
 
 
 def a1111_latent_mask(mask: torch.Tensor, height: int, width: int) -> torch.Tensor:

@@ -122,6 +122,44 @@ def test_example_workflows_keep_unmasked_pixels_exactly(server, name):
     assert entry["outputs"]["10"]["images"], "the composite node shows its mask"
 
 
+def _saved(base, entry, node_id):
+    saved = entry["outputs"][node_id]["images"][0]
+    return np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]).convert("RGB"))
+
+
+def test_only_masked_workflow_applies_the_compositing_mask_once(server):
+    """The shipped graph against A1111's paste: original + m * (crop and resize of the generated crop - original),
+    with content that really changed (an identity inpaint would hide a mask applied twice)."""
+    import torch
+
+    import core
+
+    url, base, rgba = server
+    prompt = _workflow("soft_inpainting_only_masked", steps=3)
+    prefix = prompt["11"]["inputs"]["filename_prefix"]
+    prompt["30"] = {"class_type": "SaveImage", "inputs": {"images": ["9", 0], "filename_prefix": prefix + "_g"}}
+    prompt["31"] = {"class_type": "MaskToImage", "inputs": {"mask": ["10", 1]}}
+    prompt["32"] = {"class_type": "SaveImage", "inputs": {"images": ["31", 0], "filename_prefix": prefix + "_m"}}
+    entry = _wait(url, _queue(url, prompt))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    result, generated = _saved(base, entry, "11").astype(float), _saved(base, entry, "30")
+    mask = _saved(base, entry, "32")[..., 0] / 255.0
+    original = rgba[..., :3].astype(float)
+    # The box the Crop node chose, found again from where the pasted mask is non-zero, grown as Crop grows it.
+    box_mask = torch.from_numpy((rgba[..., 3] == 0).astype(np.float32))[None]
+    blurred = core.blur_mask(box_mask, 4.0, 4.0)
+    box = core.crop_boxes(blurred, 32, 128, 128)[0]
+    pasted = core.uncrop(torch.from_numpy(generated / 255.0)[None].float(), [box], SIZE, SIZE)[0].numpy() * 255
+    expected = original + mask[..., None] * (pasted - original)
+    band = (mask > 0.05) & (mask < 0.95)
+    assert band.sum() > 100, "no transition band to measure"
+    error = np.abs(result - expected)[band].mean()
+    twice = np.abs(result - (original + mask[..., None] ** 2 * (pasted - original)))[band].mean()
+    assert error < 2.0, f"{error:.2f} levels from A1111's composite in the transition band"
+    assert twice > 2 * error  # the test tells the two apart
+    assert np.abs(pasted - original)[band].mean() > 8  # the content in the band really changed
+
+
 def test_missing_mask_is_a_clear_error(server):
     url, _, _ = server
     prompt = _workflow()
