@@ -19,9 +19,9 @@ class SoftInpaintModelConditioning(io.ComfyNode):
             "rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model the "
             "unrounded mask (stock samplers round it).",
             inputs=[
-                io.Conditioning.Input("positive"),
-                io.Conditioning.Input("negative"),
-                io.Vae.Input("vae"),
+                io.Conditioning.Input("positive", tooltip="The positive conditioning to extend."),
+                io.Conditioning.Input("negative", tooltip="The negative conditioning to extend."),
+                io.Vae.Input("vae", tooltip="Encodes the masked picture and the picture."),
                 io.Image.Input("pixels", tooltip="The picture (after any masked-content fill)."),
                 io.Mask.Input("mask", tooltip="The inpaint mask (1 = inpaint), soft edges kept."),
                 io.Float.Input("mask_strength", default=1.0, min=0.0, max=1.0, step=0.01,
