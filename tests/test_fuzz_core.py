@@ -3,7 +3,8 @@
 Each case draws random shapes (batch 1-3, 4 or 16 channels, 4-D and 5-D latents, 1x1 and odd sizes),
 dtypes, values (zeros, 6e4, 1e-30, NaN, inf, empty), masks (all 0, all 1, soft, slightly outside 0-1,
 bool) and parameters at their extremes. Every case must either give a finite result of the right shape
-and dtype, or raise a ValueError/TypeError naming an input that was drawn bad; and no input may change.
+and dtype, or raise a ValueError/TypeError naming an input that was drawn bad; no input may change, and a
+mask a little outside 0-1 must give the result of the same mask clamped to 0-1.
 The cases are deterministic (seeded per function); their count is printed at the end of the module.
 """
 
@@ -39,6 +40,7 @@ class Draw:
         self.generator = torch.Generator().manual_seed(seed)
         self.suspects = set()
         self.invalid = set()
+        self.overshooting = set()  # masks a little outside 0-1: the result must be that of the clamped mask
         self.notes = []
 
     def bad(self, *names, invalid=True):
@@ -101,6 +103,8 @@ class Draw:
         }.get(kind, soft)
         if kind in ("nan", "inf"):
             x.view(-1)[self.rng.randrange(x.numel())] = math.nan if kind == "nan" else math.inf
+        if kind in ("overshoot", "hair"):
+            self.overshooting.add(name)
         return self._note(name, kind, x.to(dtype))
 
     def number(self, name, good, bad=(), p_bad=0.15):
@@ -493,19 +497,25 @@ KNOWN_FAILURES = {
     "pixel_composite_mask": "height/width 0 or -1 raise a ValueError naming neither ('pixel size'); 2.5 is "
                             "truncated; None raises int()'s TypeError; an empty latent_mask is accepted or raises "
                             "numpy's 'need at least one array to stack'",
-    "composite": "NaN/inf in original, inpainted or pixel_mask gives a non-finite image",
+    "composite": "NaN/inf in original, inpainted or pixel_mask gives a non-finite image; a pixel_mask a little "
+                 "outside 0-1 (-1e-6, 1.05) is not clamped: the blend extrapolates",
     "crop_boxes": "width/height 0 raise ZeroDivisionError; width/height -1 or 2.5, padding -1 or 2.5 and empty "
                   "masks are accepted (height -1 gives boxes outside the picture); None raises an unrelated "
                   "TypeError",
     "crop": "an empty masks tensor or a box of zero size raises interpolate's RuntimeError; boxes outside the "
             "picture are accepted; too few boxes raise zip()'s ValueError; width/height 2.5 or None raise "
-            "interpolate's TypeError; NaN/inf in images or masks give non-finite crops; bool masks come back bool",
+            "interpolate's TypeError; NaN/inf in images or masks give non-finite crops; bool masks come back "
+            "bool; masks a little outside 0-1 are resized before they are clamped (not at all at the same size)",
     "stitch": "NaN/inf in originals, crops, crop_masks or full_masks give non-finite pictures; boxes outside the "
               "picture or of zero size raise RuntimeError; too few boxes raise zip()'s ValueError; empty "
-              "crop_masks raise IndexError; empty originals or full_masks are accepted",
-    "fill_masked_pixels": "an empty image (batch 0) raises a ValueError about the mask's shape, not naming image",
+              "crop_masks raise IndexError; empty originals or full_masks are accepted; crop_masks or full_masks a "
+              "little outside 0-1 are not clamped first (the paste extrapolates)",
+    "fill_masked_pixels": "NaN/inf in image pass through where the mask is 0 (a non-finite picture); a mask of "
+                          "-1e-6 counts as masked (the pixel comes back in 8 bits, not untouched); an empty image "
+                          "(batch 0) raises a ValueError about the mask's shape, not naming image",
     "fill_masked_latent": "returns the promoted dtype (float64 for a float64 latent_mask), not the latent's; a "
-                          "bool latent_mask raises torch's RuntimeError; NaN/inf in latent, latent_mask or noise "
+                          "bool latent_mask raises torch's RuntimeError; a latent_mask a little outside 0-1 is not "
+                          "clamped (1.05 keeps -5% of the latent); NaN/inf in latent, latent_mask or noise "
                           "give non-finite latents; empty latent, latent_mask or noise are accepted or raise "
                           "RuntimeError",
     "weighted_histogram_filter": "NaN/inf in img give non-finite results; an empty img raises reshape's "
@@ -526,6 +536,27 @@ def _same(before, after) -> bool:
         return False
     return bool(((before == after) | (before.isnan() & after.isnan()) if before.is_floating_point()
                  else before == after).all())
+
+
+def _equal(x, y) -> bool:
+    """Exactly equal results: tensors, numpy arrays, and tuples or lists of them or of numbers."""
+    if isinstance(x, (tuple, list)):
+        return type(x) is type(y) and len(x) == len(y) and all(_equal(a, b) for a, b in zip(x, y, strict=True))
+    if isinstance(x, np.ndarray):
+        return isinstance(y, np.ndarray) and np.array_equal(x, y)
+    if isinstance(x, torch.Tensor):
+        return isinstance(y, torch.Tensor) and _same(x, y)
+    return x == y
+
+
+def _clamping_changes(function, args, result, names) -> str | None:
+    """Whether the result differs from that of the same masks clamped to [0, 1] first."""
+    clamped = {**args, **{name: args[name].clamp(0, 1) for name in names}}
+    try:
+        same = _equal(result, getattr(core, function)(**clamped))
+    except Exception as error:  # the clamped masks are valid: any error is a failure
+        return f"{type(error).__name__} once {sorted(names)} are clamped: {error}"
+    return None if same else f"the result changes once {sorted(names)} are clamped to [0, 1]"
 
 
 def _run_case(function, seed):
@@ -549,6 +580,8 @@ def _run_case(function, seed):
             check(result)
         except Wrong as error:
             return f"{label}: {error}"
+        if d.overshooting and (change := _clamping_changes(function, args, result, d.overshooting)):
+            return f"{label}: {change}"
     changed = [name for name, copy in before.items() if not _same(copy, args[name])]
     return f"{label}: modified {changed} in place" if changed else None
 

@@ -126,10 +126,25 @@ def test_blur_kernel_rejects_sigmas_outside_its_range(sigma):
 
 
 def test_largest_blur_is_allowed_and_larger_ones_name_the_axis():
-    assert blur_kernel(MAX_BLUR_SIGMA).numel() == 5121
-    with pytest.raises(ValueError, match=r"blur_y must be in \[0, 1024.0\]"):
+    assert blur_kernel(MAX_BLUR_SIGMA).numel() == 1281
+    with pytest.raises(ValueError, match=r"blur_y must be in \[0, 256.0\]"):
         blur_mask(torch.zeros(4, 4), 0.0, 2000.0)
     with pytest.raises(TypeError, match="blur_x must be a number"):
         blur_mask(torch.zeros(4, 4), "4", 0.0)
     with pytest.raises(TypeError, match="dtype must be a float"):
         blur_kernel(1.0, dtype=torch.int64)
+
+
+def test_kernel_wider_than_the_row_sums_over_the_mirrored_row():
+    row = torch.tensor([[0.0, 1.0, 0.25, 0.5]], dtype=torch.float64)
+    kernel = blur_kernel(3.0)  # 17 taps over a row of 4
+    radius = kernel.numel() // 2
+
+    def mirrored(i):  # OpenCV's reflect-101, repeated: period 2 * (4 - 1)
+        i = i % 6
+        return 6 - i if i >= 4 else i
+
+    expected = [sum(float(kernel[k]) * float(row[0, mirrored(x + k - radius)]) for k in range(kernel.numel()))
+                for x in range(4)]
+    torch.testing.assert_close(blur_mask(row, 3.0, 0.0)[0], torch.tensor(expected, dtype=torch.float64),
+                               rtol=1e-12, atol=0)
