@@ -22,7 +22,7 @@ import core
 from core.mask_prep import MAX_BLUR_SIGMA
 
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-CASES_PER_FUNCTION = 400
+CASES_PER_FUNCTION = 300
 CASE_COUNTS = {}
 
 # How a tensor's values are drawn (the weights by repetition).
