@@ -114,10 +114,12 @@ def flow_to_sd_sigma(sigma: torch.Tensor) -> torch.Tensor:
     noise-to-signal ratio that SD's sigma measures. Capped at 1e6 (or the dtype's largest value, for
     float16) where s reaches 1 (pure noise). Returns sigma's dtype."""
     check_tensor(sigma, "flow_to_sd_sigma: sigma")
-    if not bool(((sigma >= 0) & (sigma <= 1)).all()):
+    # A shifted schedule's s = 1 may come out a rounding step above 1: that much is clamped, not refused.
+    slack = 4 * torch.finfo(sigma.dtype).eps
+    if not bool(((sigma >= -slack) & (sigma <= 1 + slack)).all()):
         raise ValueError(f"flow_to_sd_sigma: sigma must be in [0, 1] (a flow model's noise level), got "
                          f"values from {sigma.min().item()} to {sigma.max().item()}")
-    s = sigma.to(wide_float(sigma.device))
+    s = sigma.to(wide_float(sigma.device)).clamp(0, 1)
     cap = min(1e6, torch.finfo(sigma.dtype).max)
     return (s / (1 - s).clamp_min(1e-6)).clamp_max(cap).to(sigma.dtype)
 

@@ -304,7 +304,12 @@ def test_flow_sigma_keeps_dtype_and_stays_finite_in_float16():
     assert out.dtype == torch.float16 and out.tolist() == [0.0, 1.0, torch.finfo(torch.float16).max]
 
 
-@pytest.mark.parametrize("sigma", [torch.tensor([1.5]), torch.tensor([-0.1]), torch.tensor([math.nan]),
+def test_flow_sigma_a_rounding_step_above_1_is_pure_noise():
+    above = torch.nextafter(torch.tensor([1.0]), torch.tensor([2.0]))
+    assert core.flow_to_sd_sigma(above).tolist() == [1e6]
+
+
+@pytest.mark.parametrize("sigma", [torch.tensor([1.001]), torch.tensor([-0.1]), torch.tensor([math.nan]),
                                    torch.tensor([]), torch.tensor([1])])
 def test_flow_sigma_outside_0_1_raises(sigma):
     with pytest.raises((ValueError, TypeError), match="sigma"):
