@@ -1,26 +1,57 @@
 """Stage one of soft inpainting: the per-step blend of the denoised latent with the original."""
 
-import math
+import numbers
 
 import torch
 
 from .precision import wide_float
+from .settings import SoftInpaintSettings
+from .tensor_checks import check_range, check_tensor, result_dtype, unit_mask, working_dtype
 
 # Added to the blended magnitude before dividing by it, as A1111 does, so zero vectors stay zero.
 MAGNITUDE_EPSILON = 1e-5
 
 
-def _check_latents(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> None:
+def _check_latents(a, b, t, names, where) -> None:
+    name_a, name_b, name_t = names
+    check_tensor(a, f"{where}: {name_a}")
+    check_tensor(b, f"{where}: {name_b}")
     if a.ndim not in (4, 5):
-        raise ValueError(f"latent_blend: 'a' must be [B,C,H,W] or [B,C,T,H,W], got shape {tuple(a.shape)}")
+        raise ValueError(f"{where}: {name_a} must be [B,C,H,W] or [B,C,T,H,W], got shape {tuple(a.shape)}")
     if b.shape != a.shape:
-        raise ValueError(f"latent_blend: 'b' must have the shape of 'a' {tuple(a.shape)}, got {tuple(b.shape)}")
-    if t.ndim != a.ndim or t.shape[1] not in (1, a.shape[1]) or t.shape[0] not in (1, a.shape[0]) \
-            or t.shape[2:] != a.shape[2:]:
-        raise ValueError(
-            f"latent_blend: 't' must be [B or 1, 1 or C, ...] matching 'a' {tuple(a.shape)}, "
-            f"got {tuple(t.shape)}"
-        )
+        raise ValueError(f"{where}: {name_b} must have the shape of {name_a} {tuple(a.shape)}, got {tuple(b.shape)}")
+    if not isinstance(t, torch.Tensor) or t.ndim != a.ndim or t.shape[1] not in (1, a.shape[1]) \
+            or t.shape[0] not in (1, a.shape[0]) or t.shape[2:] != a.shape[2:]:
+        shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{where}: {name_t} must be [B or 1, 1 or C, ...] matching {name_a} {tuple(a.shape)}, "
+                         f"got {shape}")
+
+
+def _power_mean(a_length, b_length, t, p):
+    """((1-t) a^p + t b^p)^(1/p) in logs, where no power can overflow or underflow (a plain p = 32 loses
+    a length 1e-10 times the other even when its weight is 1)."""
+    terms = torch.stack([torch.log1p(-t) + p * a_length.log(), t.log() + p * b_length.log()])
+    return torch.exp(torch.logsumexp(terms, dim=0) / p)
+
+
+def _blend(a, b, t, detail_preservation, names=("'a'", "'b'", "'t'"), where="latent_blend"):
+    _check_latents(a, b, t, names, where)
+    p = check_range(detail_preservation, f"{where}: detail_preservation", 0, low_open=True)
+    out_dtype = torch.promote_types(a.dtype, b.dtype)
+    work, wide = working_dtype(out_dtype), wide_float(a.device)
+    t = unit_mask(t, f"{where}: {names[2]}").to(work)
+
+    linear = torch.lerp(a.to(work), b.to(work), t)
+    # Lengths and their power mean in the wide type: p * log|a| needs more digits than float32 keeps.
+    a_length = torch.linalg.vector_norm(a, dim=1, keepdim=True, dtype=wide)
+    b_length = torch.linalg.vector_norm(b, dim=1, keepdim=True, dtype=wide)
+    wanted = _power_mean(a_length, b_length, t[:, :1].to(wide), p)
+    current = torch.linalg.vector_norm(linear, dim=1, keepdim=True, dtype=wide) + MAGNITUDE_EPSILON
+    out = (linear * (wanted / current).to(work)).to(out_dtype)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{where}: the blend of {names[0]} and {names[1]} overflows {out_dtype}: "
+                         "their values are too large for it")
+    return out
 
 
 def latent_blend(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, detail_preservation: float) -> torch.Tensor:
@@ -29,53 +60,68 @@ def latent_blend(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, detail_prese
     Each latent pixel is a vector over the channel axis. The linear blend shortens vectors that point
     different ways, which greys out half-masked areas; so the blended vector is rescaled to the length
     ((1-t)|a|^p + t|b|^p)^(1/p), p = `detail_preservation`. p=1 is a plain interpolation of lengths; a
-    large p leans towards the longer of the two. `t` is taken from its first channel for the length.
+    large p leans towards the longer of the two. `t` (float or bool) is clamped to [0, 1] and taken from
+    its first channel for the length. Computed in float32 or wider; returns the promoted type of a and b,
+    or raises ValueError if the result does not fit it.
     """
-    _check_latents(a, b, t)
-    if not (math.isfinite(detail_preservation) and detail_preservation > 0):
-        raise ValueError(f"latent_blend: detail_preservation must be a finite number > 0, got {detail_preservation}")
-    out_dtype = torch.promote_types(a.dtype, b.dtype)
-    wide = wide_float(a.device)
+    return _blend(a, b, t, detail_preservation)
 
-    linear = torch.lerp(a.to(out_dtype), b.to(out_dtype), t.to(out_dtype))
 
-    # Lengths in the wide type: p up to 32 overflows float32.
-    t_wide = t[:, :1].to(wide)
-    a_length = torch.linalg.vector_norm(a, dim=1, keepdim=True, dtype=wide)
-    b_length = torch.linalg.vector_norm(b, dim=1, keepdim=True, dtype=wide)
-    wanted = ((1 - t_wide) * a_length.pow(detail_preservation) + t_wide * b_length.pow(detail_preservation))
-    wanted = wanted.pow(1 / detail_preservation)
-    current = torch.linalg.vector_norm(linear, dim=1, keepdim=True, dtype=wide) + MAGNITUDE_EPSILON
-    return linear * (wanted / current).to(out_dtype)
+def _sigma_tensor(sigma, nmask: torch.Tensor, batch: int) -> torch.Tensor:
+    """`sigma` as a tensor of nmask's type that broadcasts over it: a scalar, or one value per sample of
+    `batch`."""
+    if isinstance(sigma, bool) or not isinstance(sigma, (numbers.Real, torch.Tensor)):
+        raise TypeError(f"modified_nmask: sigma must be a number or a tensor, got {type(sigma).__name__}")
+    # Straight to nmask's (wide) type: through torch's default float32, a number such as 1e300 is inf.
+    sigma = torch.as_tensor(sigma, dtype=nmask.dtype, device=nmask.device)
+    if sigma.numel() == 0 or not bool((torch.isfinite(sigma) & (sigma >= 0)).all()):
+        raise ValueError(f"modified_nmask: sigma must be finite and >= 0, got {sigma}")
+    if sigma.numel() == 1:
+        return sigma.reshape(())
+    if sigma.ndim != 1 or nmask.ndim == 0 or sigma.shape[0] != batch:
+        raise ValueError(f"modified_nmask: sigma must be a number or one value per sample ({batch}), "
+                         f"got shape {tuple(sigma.shape)}")
+    return sigma.reshape(-1, *([1] * (nmask.ndim - 1)))
+
+
+def _scheduled_weight(nmask, sigma, mask_blend_power, mask_blend_scale, batch=None) -> torch.Tensor:
+    """modified_nmask in the wide type (tiny exponents round to 0 in float32, and 0 ** 0 is 1). A batch-1
+    mask with one sigma per sample of `batch` gives `batch` weights."""
+    mask = unit_mask(nmask, "modified_nmask: nmask", wide=True)
+    power = check_range(mask_blend_power, "modified_nmask: mask_blend_power", 0)
+    scale = check_range(mask_blend_scale, "modified_nmask: mask_blend_scale", 0)
+    sigma = _sigma_tensor(sigma, mask, batch or (mask.shape[0] if mask.ndim else 1))
+    # sigma**power may overflow to inf; at scale 0 the exponent is 0 all the same (not inf * 0 = NaN).
+    exponent = sigma.pow(power) * scale if scale > 0 else torch.zeros_like(sigma)
+    return mask.pow(exponent)
 
 
 def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_blend_scale: float) -> torch.Tensor:
     """The blend weight of the denoised latent at noise level `sigma`: nmask ** (sigma**power * scale).
 
-    `nmask` is 1 where the image is inpainted. Raising it to a power stands for repeating the blend that
-    many times; the power shrinks with sigma, so the original is preserved most while the noise is high.
-    `sigma` is a number or a tensor of one sigma per batch sample. 0 ** 0 is 1: at sigma 0 (or a zero
-    strength) nothing is preserved.
+    `nmask` is 1 where the image is inpainted (float or bool, clamped to [0, 1]). Raising it to a power
+    stands for repeating the blend that many times; the power shrinks with sigma, so the original is
+    preserved most while the noise is high. `sigma` (>= 0) is a number or a tensor of one sigma per batch
+    sample. 0 ** 0 is 1, as in A1111: at sigma 0 or a zero scale nothing is preserved, not even where the
+    mask is 0. Computed in the wide type; returns nmask's dtype (float32 for a bool mask).
     """
-    if isinstance(sigma, torch.Tensor):
-        sigma = sigma.to(device=nmask.device, dtype=torch.float64)
-        if sigma.numel() > 1:
-            if sigma.ndim != 1 or sigma.shape[0] not in (1, nmask.shape[0]):
-                raise ValueError(
-                    f"modified_nmask: sigma must be a number or one value per sample ({nmask.shape[0]}), "
-                    f"got shape {tuple(sigma.shape)}"
-                )
-            sigma = sigma.reshape(-1, *([1] * (nmask.ndim - 1)))
-        else:
-            sigma = sigma.reshape(())
-    exponent = sigma ** mask_blend_power * mask_blend_scale
-    return torch.pow(nmask, exponent).to(nmask.dtype)
+    weight = _scheduled_weight(nmask, sigma, mask_blend_power, mask_blend_scale)
+    return weight.to(result_dtype(nmask.dtype))
 
 
 def flow_to_sd_sigma(sigma: torch.Tensor) -> torch.Tensor:
-    """The SD noise level of a flow model's sigma s (x = (1-s) x0 + s n): s / (1-s), the noise-to-signal
-    ratio that SD's sigma measures. Capped at 1e6 where s reaches 1 (pure noise)."""
-    return sigma / (1 - sigma).clamp_min(1e-6)
+    """The SD noise level of a flow model's sigma s in [0, 1] (x = (1-s) x0 + s n): s / (1-s), the
+    noise-to-signal ratio that SD's sigma measures. Capped at 1e6 (or the dtype's largest value, for
+    float16) where s reaches 1 (pure noise). Returns sigma's dtype."""
+    check_tensor(sigma, "flow_to_sd_sigma: sigma")
+    # A shifted schedule's s = 1 may come out a rounding step above 1: that much is clamped, not refused.
+    slack = 4 * torch.finfo(sigma.dtype).eps
+    if not bool(((sigma >= -slack) & (sigma <= 1 + slack)).all()):
+        raise ValueError(f"flow_to_sd_sigma: sigma must be in [0, 1] (a flow model's noise level), got "
+                         f"values from {sigma.min().item()} to {sigma.max().item()}")
+    s = sigma.to(wide_float(sigma.device)).clamp(0, 1)
+    cap = min(1e6, torch.finfo(sigma.dtype).max)
+    return (s / (1 - s).clamp_min(1e-6)).clamp_max(cap).to(sigma.dtype)
 
 
 def blend_denoised(original, denoised, nmask, sigma, settings) -> torch.Tensor:
@@ -84,5 +130,9 @@ def blend_denoised(original, denoised, nmask, sigma, settings) -> torch.Tensor:
     `nmask` (1 = inpaint) becomes the sigma-scheduled weight of `denoised`; the original fills the rest.
     `settings` is a SoftInpaintSettings (its three schedule parameters are used).
     """
-    weight = modified_nmask(nmask, sigma, settings.schedule_bias, settings.preservation_strength)
-    return latent_blend(original, denoised, weight, settings.transition_contrast_boost)
+    if not isinstance(settings, SoftInpaintSettings):
+        raise TypeError(f"blend_denoised: settings must be a SoftInpaintSettings, got {type(settings).__name__}")
+    batch = original.shape[0] if isinstance(original, torch.Tensor) and original.ndim else None
+    weight = _scheduled_weight(nmask, sigma, settings.schedule_bias, settings.preservation_strength, batch)
+    return _blend(original, denoised, weight, settings.transition_contrast_boost,
+                  names=("original", "denoised", "nmask"), where="blend_denoised")

@@ -1,6 +1,7 @@
 """The six soft-inpainting parameters, their A1111 names, defaults and ranges."""
 
 import math
+import numbers
 from dataclasses import dataclass, fields
 
 
@@ -28,7 +29,8 @@ PARAMETERS = {
         ParameterSpec(
             "preservation_strength", "mask_blend_scale", 0.5, 0.0, 8.0, 0.05,
             "How strongly partially masked areas keep the original. Low favours new content, "
-            "high favours the original.",
+            "high favours the original. 0 keeps nothing while sampling: the whole picture is regenerated, "
+            "unmasked areas too (A1111's behaviour, as any mask to the power 0 is 1).",
         ),
         ParameterSpec(
             "transition_contrast_boost", "inpaint_detail_preservation", 4.0, 1.0, 32.0, 0.5,
@@ -57,7 +59,7 @@ PARAMETERS = {
 def check_parameter(name: str, value: float) -> float:
     """Return `value` as a float, or raise ValueError naming the parameter and its range."""
     spec = PARAMETERS[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number in [{spec.minimum}, {spec.maximum}], got {value!r}")
     value = float(value)
     if not (math.isfinite(value) and spec.minimum <= value <= spec.maximum):

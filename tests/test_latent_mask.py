@@ -1,11 +1,13 @@
 """A1111's latent mask, inpainting-model mask and soft masked picture."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from core import conditioning_mask, latent_mask, soft_masked_pixels
+from core import conditioning_mask, latent_mask, mask_to_8bit, soft_masked_pixels
 
 
 def _a1111_latent_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -72,3 +74,63 @@ def test_soft_masked_pixels_with_a_hard_mask_is_comfyuis_picture():
     mask = (torch.rand(1, 8, 8) > 0.5).float()
     comfy = (pixels - 0.5) * (1 - mask.round())[..., None] + 0.5
     torch.testing.assert_close(soft_masked_pixels(pixels, mask, 1.0), comfy)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_masks_keep_their_dtype(dtype):
+    mask = torch.rand(2, 16, 16, generator=torch.Generator().manual_seed(4))
+    for function in (latent_mask, conditioning_mask):
+        out, reference = function(mask.to(dtype), 4, 4), function(mask.to(dtype).float(), 4, 4)
+        assert out.dtype == dtype  # the same 8-bit levels, divided by 255 in the mask's type
+        assert torch.equal((out.double() * 255).round(), (reference.double() * 255).round())
+        torch.testing.assert_close(out, (reference.double() * 255).round().to(dtype) / 255, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "mask, height, width, error, message",
+    [
+        (torch.zeros(1, 8, 8), 0, 2, ValueError, "height must be at least 1"),
+        (torch.zeros(1, 8, 8), 2, -1, ValueError, "width must be at least 1"),
+        (torch.zeros(1, 8, 8), 2.5, 2, TypeError, "height must be a whole number"),
+        (torch.zeros(1, 8, 8), 2, None, TypeError, "width must be a whole number"),
+        (torch.zeros(0, 8, 8), 2, 2, ValueError, "mask must not be empty"),
+        (torch.full((1, 8, 8), math.nan), 2, 2, ValueError, "mask holds NaN"),
+        (torch.zeros(1, 8, 8, dtype=torch.uint8), 2, 2, TypeError, "mask must be a float or bool tensor"),
+    ],
+)
+def test_bad_masks_and_sizes_name_the_input(mask, height, width, error, message):
+    for function in (latent_mask, conditioning_mask):
+        with pytest.raises(error, match=message):
+            function(mask, height, width)
+
+
+def test_mask_to_8bit_names_bad_masks():
+    assert mask_to_8bit(torch.tensor([[-0.04, 1.05, 0.5]])).tolist() == [[0, 255, 128]]
+    with pytest.raises(ValueError, match="mask holds NaN"):
+        mask_to_8bit(torch.tensor([[math.nan]]))
+    with pytest.raises(ValueError, match="mask must not be empty"):
+        mask_to_8bit(torch.zeros(0, 4))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_soft_masked_pixels_compute_in_float32(dtype):
+    generator = torch.Generator().manual_seed(5)
+    pixels, mask = torch.rand(1, 6, 6, 3, generator=generator).to(dtype), torch.rand(1, 6, 6, generator=generator)
+    out = soft_masked_pixels(pixels, mask, 0.7)
+    assert out.dtype == dtype
+    torch.testing.assert_close(out, soft_masked_pixels(pixels.float(), mask, 0.7).to(dtype), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "pixels, mask, strength, message",
+    [
+        (torch.full((1, 2, 2, 3), math.nan), torch.zeros(1, 2, 2), 1.0, "pixels holds NaN"),
+        (torch.zeros(1, 2, 2, 0), torch.zeros(1, 2, 2), 1.0, "pixels must not be empty"),
+        (torch.zeros(1, 2, 2, 3), torch.full((1, 2, 2), math.inf), 1.0, "mask holds NaN or infinite"),
+        (torch.zeros(1, 2, 2, 3), torch.zeros(1, 2, 2), math.nan, "strength must be finite"),
+        (torch.zeros(1, 2, 2, 3, dtype=torch.uint8), torch.zeros(1, 2, 2), 1.0, "pixels must be a float tensor"),
+    ],
+)
+def test_soft_masked_pixels_names_bad_inputs(pixels, mask, strength, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        soft_masked_pixels(pixels, mask, strength)

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from core.mask_prep import blur_kernel, blur_mask, prepare_mask
+from core.mask_prep import MAX_BLUR_SIGMA, blur_kernel, blur_mask, prepare_mask
 
 
 @pytest.mark.parametrize("sigma, size", [(0.5, 3), (1.0, 7), (4.0, 21), (8.0, 41), (2.3, 13)])
@@ -78,3 +78,73 @@ def test_input_is_not_modified():
 def test_bad_blur_raises(kwargs):
     with pytest.raises(ValueError, match="blur_"):
         prepare_mask(torch.zeros(4, 4), **{"blur_x": 0.0, "blur_y": 0.0, **kwargs})
+
+
+def test_overshoot_is_clamped_before_the_blur():
+    mask = torch.tensor([[-0.04, 1.05, 0.5, 1 + 1e-6, -1e-6]])
+    expected = blur_mask(mask.clamp(0, 1), 1.0, 0.0)
+    torch.testing.assert_close(blur_mask(mask, 1.0, 0.0), expected, rtol=0, atol=0)
+    torch.testing.assert_close(prepare_mask(mask, invert=True), 1 - mask.clamp(0, 1), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_masks_blur_in_float32(dtype):
+    mask = (torch.rand(1, 9, 11, generator=torch.Generator().manual_seed(2)) > 0.5).to(dtype)
+    out = blur_mask(mask, 2.0, 3.0)
+    assert out.dtype == dtype
+    torch.testing.assert_close(out, blur_mask(mask.float(), 2.0, 3.0).to(dtype), rtol=0, atol=0)
+
+
+def test_bool_masks_give_float32():
+    mask = torch.rand(2, 6, 6, generator=torch.Generator().manual_seed(3)) > 0.5
+    out = prepare_mask(mask, 1.0, 1.0, invert=True)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, blur_mask(1 - mask.float(), 1.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    "mask, message",
+    [
+        (torch.zeros(0, 4, 4), "mask must not be empty"),
+        (torch.zeros(4, 0), "mask must not be empty"),
+        (torch.full((4, 4), math.nan), "mask holds NaN"),
+        (torch.full((4, 4), math.inf), "mask holds NaN or infinite"),
+        (torch.zeros(4, 4, dtype=torch.uint8), "mask must be a float or bool tensor"),
+        (torch.zeros(4), r"mask must be at least \[H,W\]"),
+    ],
+)
+def test_bad_masks_raise_naming_the_mask(mask, message):
+    for function in (blur_mask, prepare_mask):
+        with pytest.raises((ValueError, TypeError), match=message):
+            function(mask, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, math.nan, MAX_BLUR_SIGMA * 1.01])
+def test_blur_kernel_rejects_sigmas_outside_its_range(sigma):
+    with pytest.raises(ValueError, match="blur sigma must be"):
+        blur_kernel(sigma)
+
+
+def test_largest_blur_is_allowed_and_larger_ones_name_the_axis():
+    assert blur_kernel(MAX_BLUR_SIGMA).numel() == 1281
+    with pytest.raises(ValueError, match=r"blur_y must be in \[0, 256.0\]"):
+        blur_mask(torch.zeros(4, 4), 0.0, 2000.0)
+    with pytest.raises(TypeError, match="blur_x must be a number"):
+        blur_mask(torch.zeros(4, 4), "4", 0.0)
+    with pytest.raises(TypeError, match="dtype must be a float"):
+        blur_kernel(1.0, dtype=torch.int64)
+
+
+def test_kernel_wider_than_the_row_sums_over_the_mirrored_row():
+    row = torch.tensor([[0.0, 1.0, 0.25, 0.5]], dtype=torch.float64)
+    kernel = blur_kernel(3.0)  # 17 taps over a row of 4
+    radius = kernel.numel() // 2
+
+    def mirrored(i):  # OpenCV's reflect-101, repeated: period 2 * (4 - 1)
+        i = i % 6
+        return 6 - i if i >= 4 else i
+
+    expected = [sum(float(kernel[k]) * float(row[0, mirrored(x + k - radius)]) for k in range(kernel.numel()))
+                for x in range(4)]
+    torch.testing.assert_close(blur_mask(row, 3.0, 0.0)[0], torch.tensor(expected, dtype=torch.float64),
+                               rtol=1e-12, atol=0)

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from core import PARAMETERS, SoftInpaintSettings
@@ -40,3 +41,13 @@ def test_from_a1111_names():
     assert settings.schedule_bias == 2 and settings.difference_contrast == 4 and settings.mask_influence == 0
     with pytest.raises(ValueError, match="unknown"):
         SoftInpaintSettings.from_a1111({"mask_blur": 4})
+
+
+def test_zero_strength_tooltip_says_the_whole_picture_is_regenerated():
+    tooltip = PARAMETERS["preservation_strength"].tooltip
+    assert "0 keeps nothing" in tooltip and "whole picture is regenerated" in tooltip and "unmasked" in tooltip
+
+
+def test_numpy_numbers_are_accepted():
+    settings = SoftInpaintSettings(schedule_bias=np.float32(2.0), mask_influence=np.int64(1))
+    assert settings.schedule_bias == 2.0 and type(settings.schedule_bias) is float and settings.mask_influence == 1.0

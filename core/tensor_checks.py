@@ -1,0 +1,72 @@
+"""Input checks shared by core's public functions: a clear error naming the input, masks clamped to 0-1."""
+
+import math
+import numbers
+
+import torch
+
+from .precision import wide_float
+
+
+def check_tensor(x, name: str, allow_bool: bool = False) -> None:
+    """TypeError unless `x` is a float (or, if allowed, bool) tensor; ValueError if it is empty or holds
+    NaN or infinite values. `name` is how the message names the input."""
+    kind = "a float or bool tensor" if allow_bool else "a float tensor"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be {kind}, got {type(x).__name__}")
+    if not (x.is_floating_point() or (allow_bool and x.dtype == torch.bool)):
+        raise TypeError(f"{name} must be {kind}, got {x.dtype}")
+    if x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def working_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float32, or the input's type if wider: float16 and bfloat16 under- and overflow too easily."""
+    return torch.promote_types(dtype, torch.float32)
+
+
+def result_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The input's float type; float32 for a bool mask."""
+    return dtype if dtype.is_floating_point else torch.float32
+
+
+def unit_mask(mask, name: str, wide: bool = False) -> torch.Tensor:
+    """A checked float or bool mask clamped to [0, 1], in its working type or (`wide`) the wide type: a
+    resized mask overshoots by a little, and powers of values outside 0-1 turn NaN."""
+    check_tensor(mask, name, allow_bool=True)
+    dtype = wide_float(mask.device) if wide else working_dtype(mask.dtype)
+    return mask.to(dtype).clamp(0, 1)
+
+
+def _real(value, name: str) -> float:
+    """`value` as a float; TypeError unless it is a real number (bool is not), ValueError if not finite."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float's range
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_range(value, name: str, low: float, high: float = math.inf, low_open: bool = False) -> float:
+    """`value` as a float in [low, high] (`low_open`: (low, high]); a ValueError naming the range if not."""
+    value = _real(value, name)
+    if value < low or (low_open and value == low) or value > high:
+        bound = (f"{'>' if low_open else '>='} {low}" if high == math.inf
+                 else f"in {'(' if low_open else '['}{low}, {high}]")
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_size(value, name: str) -> int:
+    """A whole number >= 1 (a picture or latent side) as an int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
