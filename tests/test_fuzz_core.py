@@ -390,6 +390,14 @@ def _stitch(d):
     return args, lambda r: _tensor(r, shape, originals.dtype)
 
 
+def _uncrop(d):
+    batch, height, width = d.choice((1, 2, 3)), d.side(), d.side()
+    crops = d.pixels("crops", (batch, d.side(), d.side(), d.choice((1, 3, 4))))
+    boxes = _boxes(d, batch, height, width)
+    return dict(crops=crops, boxes=boxes, height=height, width=width), \
+        lambda r: _tensor(r, (batch, height, width, crops.shape[-1]), crops.dtype)
+
+
 def _fill_masked_pixels(d):
     shape = _image_shape(d, channels=(3, 3, 3, 1))
     if shape[3] != 3:
@@ -480,6 +488,7 @@ BUILDERS = {
     "crop_boxes": _crop_boxes,
     "crop": _crop,
     "stitch": _stitch,
+    "uncrop": _uncrop,
     "fill_masked_pixels": _fill_masked_pixels,
     "fill_masked_latent": _fill_masked_latent,
     "weighted_histogram_filter": _weighted_histogram_filter,
@@ -499,9 +508,6 @@ KNOWN_FAILURES = {
                             "numpy's 'need at least one array to stack'",
     "composite": "NaN/inf in original, inpainted or pixel_mask gives a non-finite image; a pixel_mask a little "
                  "outside 0-1 (-1e-6, 1.05) is not clamped: the blend extrapolates",
-    "crop_boxes": "width/height 0 raise ZeroDivisionError; width/height -1 or 2.5, padding -1 or 2.5 and empty "
-                  "masks are accepted (height -1 gives boxes outside the picture); None raises an unrelated "
-                  "TypeError",
     "crop": "an empty masks tensor or a box of zero size raises interpolate's RuntimeError; boxes outside the "
             "picture are accepted; too few boxes raise zip()'s ValueError; width/height 2.5 or None raise "
             "interpolate's TypeError; NaN/inf in images or masks give non-finite crops; bool masks come back "

@@ -194,7 +194,8 @@ def test_fuzz_fill_and_model_conditioning(comfy_nodes, sd15):
 
 def test_fuzz_summary():
     """Print how many cases ran and how each ended (read with -s or in the closing note)."""
-    assert SUMMARY, "run with the other fuzz tests"
+    if not SUMMARY:
+        pytest.skip("no node was fuzzed: the fuzz tests need COMFYUI_PATH")
     total = sum(SUMMARY.values())
     print(f"\nnode fuzz: {total} cases: " + ", ".join(f"{node} {outcome}: {n}" for (node, outcome), n in
                                                     sorted(SUMMARY.items())))
