@@ -314,3 +314,15 @@ def test_flow_sigma_a_rounding_step_above_1_is_pure_noise():
 def test_flow_sigma_outside_0_1_raises(sigma):
     with pytest.raises((ValueError, TypeError), match="sigma"):
         core.flow_to_sd_sigma(sigma)
+
+
+def test_blend_denoised_keeps_either_latent_exactly_where_the_weight_is_0_or_1():
+    a, b = _latents((2, 4, 6, 6), seed=5)
+    nmask = torch.rand(2, 1, 6, 6, generator=torch.Generator().manual_seed(5))
+    nmask[:, :, :2] = 0
+    nmask[:, :, 4:] = 1
+    out = core.blend_denoised(a, b, nmask, 1.5, core.SoftInpaintSettings())
+    assert torch.equal(out[:, :, :2], a[:, :, :2]) and torch.equal(out[:, :, 4:], b[:, :, 4:])
+    # In between it is A1111's blend, epsilon included.
+    weight = core.modified_nmask(nmask, 1.5, 1.0, 0.5)
+    torch.testing.assert_close(out[:, :, 2:4], core.latent_blend(a, b, weight, 4.0)[:, :, 2:4], rtol=0, atol=0)
