@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from .latent_mask import mask_to_8bit
+from .tensor_checks import check_layout, check_size, check_tensor, result_dtype, unit_mask
 
 _LANCZOS = Image.Resampling.LANCZOS
 
@@ -104,33 +105,18 @@ def _planes(x: torch.Tensor) -> np.ndarray:
     return x.detach().to(device="cpu", dtype=torch.float32).numpy()
 
 
-def _whole(name: str, value, minimum: int = 1) -> int:
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a whole number, got {type(value).__name__}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _check_tensor(name: str, x, ndim: int, layout: str, masks: bool = False, device=None) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch tensor {layout}, got {type(x).__name__}")
-    if x.ndim != ndim or x.numel() == 0:
-        raise ValueError(f"{name} must be a non-empty {layout}, got shape {tuple(x.shape)}")
-    if not (x.is_floating_point() or (masks and x.dtype == torch.bool)):
-        raise TypeError(f"{name} must hold floats{' or bools' if masks else ''}, got {x.dtype}")
-    if device is not None and x.device != device:
-        raise ValueError(f"{name} is on {x.device} but the images are on {device}")
-    if x.is_floating_point() and not torch.isfinite(x).all():
-        raise ValueError(f"{name} holds NaN or infinite values")
-
-
-def _check_masks(name: str, masks, images: torch.Tensor, size) -> None:
-    _check_tensor(name, masks, 3, "[B,H,W] mask", masks=True, device=images.device)
+def _unit_masks(name: str, masks, images: torch.Tensor, size) -> torch.Tensor:
+    """The masks, checked against the images, clamped to 0-1 before any resize: a resize of values outside
+    0-1 is not the resize of the clamped mask."""
+    check_layout(masks, name, 3, "[B,H,W] mask", device=images.device)
     if masks.shape != (images.shape[0], *size):
         raise ValueError(f"{name} must be {(images.shape[0], *size)} to match the images, got {tuple(masks.shape)}")
+    return unit_mask(masks, name)
+
+
+def _check_images(name: str, images, device=None) -> None:
+    check_layout(images, name, 4, "[B,H,W,C] image", device=device)
+    check_tensor(images, name)
 
 
 def _check_boxes(boxes, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -148,64 +134,64 @@ def _check_boxes(boxes, batch: int, height: int, width: int) -> list[tuple[int, 
 
 def crop_boxes(masks: torch.Tensor, padding: int, width: int, height: int) -> list[tuple[int, int, int, int]]:
     """One box per mask of [B,H,W]: the mask's box plus padding, grown to the working aspect width:height."""
-    _check_tensor("masks", masks, 3, "[B,H,W] mask", masks=True)
-    padding = _whole("padding", padding, minimum=0)
-    width, height = _whole("width", width), _whole("height", height)
+    check_layout(masks, "masks", 3, "[B,H,W] mask")
+    check_tensor(masks, "masks", allow_bool=True)
+    padding = check_size(padding, "padding", minimum=0)
+    width, height = check_size(width, "width"), check_size(height, "height")
     image_height, image_width = masks.shape[1:]
     return [expand_to_aspect(mask_box(mask, padding), width, height, image_width, image_height) for mask in masks]
 
 
 def crop(images: torch.Tensor, masks: torch.Tensor, boxes, width: int, height: int):
     """Cut each box out of images [B,H,W,C] and masks [B,H,W] and bring it to width x height as A1111 does
-    (resize and fill: never stretched). Returns (crops [B,height,width,C], crop_masks [B,height,width]) in
-    the inputs' dtypes (bool masks give the images' dtype) and device, clamped to 0-1."""
-    _check_tensor("images", images, 4, "[B,H,W,C] image")
-    _check_masks("masks", masks, images, images.shape[1:3])
+    (resize and fill: never stretched). Returns (crops [B,height,width,C], crop_masks [B,height,width]) on
+    the images' device, clamped to 0-1: the crops in the images' dtype, the masks in theirs (float32 for
+    bool masks). Masks are clamped to 0-1 before they are resized."""
+    _check_images("images", images)
+    unit = _unit_masks("masks", masks, images, images.shape[1:3])
     boxes = _check_boxes(boxes, *images.shape[:3])
-    width, height = _whole("width", width), _whole("height", height)
-    planes = np.concatenate([_planes(images), _planes(masks)[..., None]], axis=-1)
+    width, height = check_size(width, "width"), check_size(height, "height")
+    planes = np.concatenate([_planes(images), _planes(unit)[..., None]], axis=-1)
     cropped = np.stack([_resize_and_fill(sample[y1:y2, x1:x2], width, height)
                         for sample, (x1, y1, x2, y2) in zip(planes, boxes, strict=True)])
     cropped = torch.from_numpy(cropped).to(images.device)
-    mask_dtype = masks.dtype if masks.is_floating_point() else images.dtype
-    return cropped[..., :-1].to(images.dtype), cropped[..., -1].to(mask_dtype)
+    return cropped[..., :-1].to(images.dtype), cropped[..., -1].to(result_dtype(masks.dtype))
 
 
-def _check_stitch(originals, crops, crop_masks, full_masks) -> None:
-    _check_tensor("originals", originals, 4, "[B,H,W,C] image")
-    _check_tensor("crops", crops, 4, "[B,h,w,C] image", device=originals.device)
+def _check_stitch(originals, crops, crop_masks, full_masks) -> torch.Tensor:
+    """The checked mask, crop_masks or full_masks, clamped to 0-1."""
+    _check_images("originals", originals)
+    _check_images("crops", crops, device=originals.device)
     if (crop_masks is None) == (full_masks is None):
         raise ValueError("stitch needs exactly one of crop_masks and full_masks")
     if crops.shape[0] != originals.shape[0]:
         raise ValueError(f"crops has a batch of {crops.shape[0]} but originals has {originals.shape[0]}")
     if crops.shape[-1] != originals.shape[-1] and (crops.shape[-1], originals.shape[-1]) != (3, 4):
         raise ValueError(f"crops has {crops.shape[-1]} channels but originals has {originals.shape[-1]}")
-    if crops.dtype != originals.dtype:
-        raise ValueError(f"crops is {crops.dtype} but originals is {originals.dtype}")
     if crop_masks is not None:
-        _check_masks("crop_masks", crop_masks, crops, crops.shape[1:3])
-    else:
-        _check_masks("full_masks", full_masks, originals, originals.shape[1:3])
+        return _unit_masks("crop_masks", crop_masks, crops, crops.shape[1:3])
+    return _unit_masks("full_masks", full_masks, originals, originals.shape[1:3])
 
 
 def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None, full_masks=None) -> torch.Tensor:
     """Paste crops [B,h,w,C] back into originals [B,H,W,C] as A1111 does: each crop brought to its box by
     crop and resize, then original + m * (crop - original) with the mask m either `crop_masks` [B,h,w]
     uncropped the same way (0 outside the box) or `full_masks` [B,H,W] as it is (also 0 outside the box).
+    Masks are clamped to 0-1 first; crops of any float dtype are resampled in float32.
 
     Outside the boxes and wherever m is 0 the original stays bit for bit. RGB crops into RGBA originals
     keep the originals' alpha. Returns a new tensor in the originals' dtype and device."""
-    _check_stitch(originals, crops, crop_masks, full_masks)
+    masks = _check_stitch(originals, crops, crop_masks, full_masks)
     boxes = _check_boxes(boxes, *originals.shape[:3])
     channels = crops.shape[-1]
     planes = _planes(crops)
     if crop_masks is not None:
-        planes = np.concatenate([planes, _planes(crop_masks)[..., None]], axis=-1)
+        planes = np.concatenate([planes, _planes(masks)[..., None]], axis=-1)
     out = originals.clone()
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         pasted = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(originals.device)
         if crop_masks is None:
-            weight = full_masks[i, y1:y2, x1:x2].float().clamp(0, 1)
+            weight = masks[i, y1:y2, x1:x2].float()
         else:
             weight = pasted[..., channels]
         original = originals[i, y1:y2, x1:x2, :channels]
@@ -217,8 +203,9 @@ def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None,
 def uncrop(crops: torch.Tensor, boxes, height: int, width: int) -> torch.Tensor:
     """Crops [B,h,w,C] (0-1) brought to their boxes by A1111's crop and resize, on a height x width canvas
     of zeros, as A1111's uncrop places the generated picture and its mask: [B,height,width,C]."""
-    _check_tensor("crops", crops, 4, "[B,h,w,C] image")
-    boxes = _check_boxes(boxes, crops.shape[0], _whole("height", height), _whole("width", width))
+    _check_images("crops", crops)
+    height, width = check_size(height, "height"), check_size(width, "width")
+    boxes = _check_boxes(boxes, crops.shape[0], height, width)
     planes = _planes(crops)
     out = torch.zeros(crops.shape[0], height, width, crops.shape[-1], dtype=crops.dtype, device=crops.device)
     for i, (x1, y1, x2, y2) in enumerate(boxes):

@@ -63,10 +63,22 @@ def check_range(value, name: str, low: float, high: float = math.inf, low_open: 
     return value
 
 
-def check_size(value, name: str) -> int:
-    """A whole number >= 1 (a picture or latent side) as an int."""
+def check_size(value, name: str, minimum: int = 1) -> int:
+    """A whole number >= `minimum` (a picture or latent side: 1; a padding: 0) as an int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
+
+
+def check_layout(x, name: str, ndim: int, layout: str, device=None) -> None:
+    """TypeError unless `x` is a tensor; ValueError unless it has `ndim` dimensions (`layout` spells them out
+    for the message) and, if given, is on `device`. check_tensor or unit_mask checks the values after: a
+    meta tensor's values cannot be read."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor {layout}, got {type(x).__name__}")
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must be {layout}, got shape {tuple(x.shape)}")
+    if device is not None and x.device != torch.device(device):
+        raise ValueError(f"{name} is on {x.device} but the other inputs are on {device}")

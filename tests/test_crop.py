@@ -306,7 +306,7 @@ def test_dtypes_are_kept_and_inputs_untouched(dtype):
     before = images.clone(), masks.clone()
     boxes = crop_boxes(masks, 4, 32, 32)
     crops, crop_masks = crop(images, masks, boxes, 32, 32)
-    assert crops.dtype == dtype and crop_masks.dtype == dtype
+    assert crops.dtype == dtype and crop_masks.dtype == torch.float32  # bool masks give float32, as across core
     out = stitch(images, 1 - crops, boxes, crop_masks=crop_masks)
     full = stitch(images, 1 - crops, boxes, full_masks=masks)
     assert out.dtype == dtype and full.dtype == dtype
@@ -379,7 +379,6 @@ _CROPS = torch.rand(2, 8, 8, 3)
     ((_IMAGES, _CROPS[:1], _BOXES), {"full_masks": _MASKS}, ValueError, "crops has a batch of 1"),
     ((_IMAGES, _CROPS, _BOXES[:1]), {"full_masks": _MASKS}, ValueError, "boxes"),
     ((_IMAGES, torch.rand(2, 8, 8, 4), _BOXES), {"full_masks": _MASKS}, ValueError, "channels"),
-    ((_IMAGES, _CROPS.double(), _BOXES), {"full_masks": _MASKS}, ValueError, "crops is torch.float64"),
     ((_IMAGES, _CROPS, _BOXES), {"crop_masks": torch.ones(2, 8, 9)}, ValueError, "crop_masks"),
     ((_IMAGES, _CROPS, _BOXES), {"crop_masks": torch.ones(1, 8, 8)}, ValueError, "crop_masks"),
     ((_IMAGES, _CROPS, _BOXES), {"full_masks": torch.ones(2, 8, 8)}, ValueError, "full_masks"),
@@ -392,3 +391,70 @@ _CROPS = torch.rand(2, 8, 8, 3)
 def test_stitch_rejects_bad_input_by_name(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         stitch(*args, **kwargs)
+
+
+# --- clamping, dtypes and errors of the shared checks -----------------------------------------------------------
+
+
+def _overshooting(mask: torch.Tensor) -> torch.Tensor:
+    """The mask a little outside 0-1, as a resize leaves it: 0 a hair below, 1 a little above."""
+    return torch.where(mask == 0, -1e-6, mask * 1.05)
+
+
+def test_crop_clamps_masks_before_resizing():
+    generator = torch.Generator().manual_seed(3)
+    images = torch.rand(1, 20, 30, 3, generator=generator)
+    masks = torch.zeros(1, 20, 30)
+    masks[:, 5:15, 8:20] = torch.rand(10, 12, generator=generator)
+    masks[:, 8:12, 10:16] = 1
+    boxes = [(4, 2, 24, 18)]
+    over = _overshooting(masks)
+    expected = crop(images, over.clamp(0, 1), boxes, 13, 8)  # a resize: unclamped, the mask would ring otherwise
+    assert all(torch.equal(a, b) for a, b in zip(crop(images, over, boxes, 13, 8), expected, strict=True))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
+def test_crop_of_bool_masks_is_float32_and_of_float_masks_their_dtype(dtype):
+    images, masks = torch.rand(1, 8, 8, 3).to(dtype), torch.zeros(1, 8, 8, dtype=torch.bool)
+    masks[:, 2:6, 2:6] = True
+    assert crop(images, masks, [(0, 0, 8, 8)], 4, 4)[1].dtype == torch.float32
+    assert crop(images, masks.to(dtype), [(0, 0, 8, 8)], 4, 4)[1].dtype == dtype
+
+
+@pytest.mark.parametrize("which", ["crop_masks", "full_masks"])
+def test_stitch_clamps_masks_before_pasting(which):
+    generator = torch.Generator().manual_seed(4)
+    originals, crops = torch.rand(1, 20, 30, 3, generator=generator), torch.rand(1, 7, 9, 3, generator=generator)
+    mask = torch.rand(1, *((7, 9) if which == "crop_masks" else (20, 30)), generator=generator)
+    mask[mask < 0.3], mask[mask > 0.8] = 0, 1
+    over = _overshooting(mask)
+    expected = stitch(originals, crops, [(3, 2, 25, 17)], **{which: over.clamp(0, 1)})
+    assert torch.equal(stitch(originals, crops, [(3, 2, 25, 17)], **{which: over}), expected)
+
+
+@pytest.mark.parametrize("crops_dtype", [torch.float16, torch.float64])
+def test_stitch_takes_crops_of_another_float_dtype_and_keeps_the_originals(crops_dtype):
+    generator = torch.Generator().manual_seed(5)
+    originals, crops = torch.rand(2, 20, 30, 3, generator=generator), torch.rand(2, 8, 8, 3, generator=generator)
+    crops = crops.to(crops_dtype)
+    masks = torch.rand(2, 8, 8, generator=generator)
+    out = stitch(originals, crops, [(2, 2, 18, 18)] * 2, crop_masks=masks)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, stitch(originals, crops.float(), [(2, 2, 18, 18)] * 2, crop_masks=masks))
+    half = stitch(originals.half(), crops, [(2, 2, 18, 18)] * 2, crop_masks=masks)
+    assert half.dtype == torch.float16
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"originals": torch.full((2, 20, 30, 3), float("inf"))}, "originals"),
+    ({"originals": torch.rand(0, 20, 30, 3)}, "originals"),
+    ({"crops": torch.rand(2, 8, 8, 3).to(torch.uint8)}, "crops"),
+    ({"crop_masks": torch.ones(2, 8, 0)}, "crop_masks"),
+    ({"crop_masks": torch.full((2, 8, 8), float("nan"))}, "crop_masks"),
+    ({"crop_masks": None, "full_masks": torch.ones(2, 20, 30).long()}, "full_masks"),
+    ({"boxes": [(0, 0, 8, 8)]}, "boxes"),
+])
+def test_stitch_errors_name_their_input(kwargs, match):
+    args = {"originals": _IMAGES, "crops": _CROPS, "boxes": _BOXES, "crop_masks": torch.ones(2, 8, 8), **kwargs}
+    with pytest.raises((ValueError, TypeError), match=match):
+        stitch(**args)

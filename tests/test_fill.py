@@ -131,10 +131,51 @@ def test_latent_fill_computes_float16_in_float32():
     (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6, device="meta"), None, ValueError, "latent_mask is on meta"),
     (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6), torch.randn(2, 4, 6, 6, device="meta"), ValueError,
      "noise is on meta"),
-    (torch.zeros(2, 4, 6, 6, dtype=torch.long), torch.ones(1, 1, 6, 6), None, ValueError, "latent"),
+    (torch.zeros(2, 4, 6, 6, dtype=torch.long), torch.ones(1, 1, 6, 6), None, TypeError, "latent"),
+    (torch.full((2, 4, 6, 6), float("nan")), torch.ones(1, 1, 6, 6), None, ValueError, "latent"),
+    (torch.randn(2, 4, 6, 6), torch.ones(1, 1, 6, 6), torch.full((2, 4, 6, 6), float("-inf")), ValueError, "noise"),
+    (torch.randn(2, 4, 6, 6), torch.full((1, 1, 6, 6), float("inf")), None, ValueError, "latent_mask"),
+    (torch.randn(2, 4, 0, 6), torch.ones(1, 1, 0, 6), None, ValueError, "latent"),
     (torch.randn(0, 4, 6, 6), torch.ones(1, 1, 6, 6), None, ValueError, "latent"),
     (torch.randn(2, 4, 6, 6), [[1.0]], None, TypeError, "latent_mask"),
 ])
 def test_latent_fill_rejects_bad_input_by_name(latent, mask, noise, error, match):
     with pytest.raises(error, match=match):
         fill_masked_latent(latent, mask, noise)
+
+
+def test_latent_fill_returns_the_latents_dtype_whatever_the_masks():
+    latent, noise = torch.randn(1, 4, 4, 4).half(), torch.randn(1, 4, 4, 4).double()
+    mask = torch.rand(1, 1, 4, 4, dtype=torch.float64)
+    assert fill_masked_latent(latent, mask, noise).dtype == torch.float16
+    assert fill_masked_latent(latent, mask > 0.5).dtype == torch.float16
+
+
+def test_fill_clamps_the_mask_first():
+    image, mask = _picture(seed=2)
+    mask[:, 0, :5] = 0.3
+    overshooting = torch.where(mask == 0, -1e-6, mask * 1.05)
+    filled = fill_masked_pixels(image, overshooting)
+    assert torch.equal(filled, fill_masked_pixels(image, overshooting.clamp(0, 1)))
+    keep = mask == 0  # -1e-6 counts as 0: those pixels come back untouched, not in 8 bits
+    assert torch.equal(filled[keep], image[keep])
+
+
+def test_fill_takes_bool_masks_and_keeps_the_dtype():
+    image, mask = _picture(seed=3)
+    hard = mask > 0.75
+    filled = fill_masked_pixels(image.double(), hard)
+    assert filled.dtype == torch.float64
+    assert torch.equal(filled, fill_masked_pixels(image.double(), hard.float()))
+
+
+@pytest.mark.parametrize("image, mask, match", [
+    (torch.full((1, 8, 8, 3), float("nan")), torch.zeros(1, 8, 8), "image"),
+    (torch.zeros(0, 8, 8, 3), torch.zeros(1, 8, 8), "image"),
+    (torch.zeros(1, 8, 8, 3).to(torch.uint8), torch.zeros(1, 8, 8), "image"),
+    (torch.zeros(1, 8, 8, 3), torch.full((1, 8, 8), float("inf")), "mask"),
+    (torch.zeros(1, 8, 8, 3), [[0.0]], "mask"),
+])
+def test_fill_errors_name_their_input(image, mask, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fill_masked_pixels(image, mask)

@@ -508,22 +508,6 @@ KNOWN_FAILURES = {
                             "numpy's 'need at least one array to stack'",
     "composite": "NaN/inf in original, inpainted or pixel_mask gives a non-finite image; a pixel_mask a little "
                  "outside 0-1 (-1e-6, 1.05) is not clamped: the blend extrapolates",
-    "crop": "an empty masks tensor or a box of zero size raises interpolate's RuntimeError; boxes outside the "
-            "picture are accepted; too few boxes raise zip()'s ValueError; width/height 2.5 or None raise "
-            "interpolate's TypeError; NaN/inf in images or masks give non-finite crops; bool masks come back "
-            "bool; masks a little outside 0-1 are resized before they are clamped (not at all at the same size)",
-    "stitch": "NaN/inf in originals, crops, crop_masks or full_masks give non-finite pictures; boxes outside the "
-              "picture or of zero size raise RuntimeError; too few boxes raise zip()'s ValueError; empty "
-              "crop_masks raise IndexError; empty originals or full_masks are accepted; crop_masks or full_masks a "
-              "little outside 0-1 are not clamped first (the paste extrapolates)",
-    "fill_masked_pixels": "NaN/inf in image pass through where the mask is 0 (a non-finite picture); a mask of "
-                          "-1e-6 counts as masked (the pixel comes back in 8 bits, not untouched); an empty image "
-                          "(batch 0) raises a ValueError about the mask's shape, not naming image",
-    "fill_masked_latent": "returns the promoted dtype (float64 for a float64 latent_mask), not the latent's; a "
-                          "bool latent_mask raises torch's RuntimeError; a latent_mask a little outside 0-1 is not "
-                          "clamped (1.05 keeps -5% of the latent); NaN/inf in latent, latent_mask or noise "
-                          "give non-finite latents; empty latent, latent_mask or noise are accepted or raise "
-                          "RuntimeError",
     "weighted_histogram_filter": "NaN/inf in img give non-finite results; an empty img raises reshape's "
                                  "RuntimeError or is accepted",
     "gaussian_kernel": "max_radius NaN raises int()'s ValueError, which does not name max_radius",
