@@ -9,6 +9,7 @@ from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch
 from .crop import SoftInpaintCropType
 from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, parameter_input
 from .sampler import LATENT_INFO_KEY
+from .schema import node_schema
 from .soft_blend import SoftSchedule
 
 
@@ -70,8 +71,9 @@ def _stitched(crop, original, inpainted, pixel_mask):
 class AdaptiveDifferenceComposite(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="AdaptiveDifferenceComposite",
+            search_aliases=("inpaint composite", "colour shift", "color shift", "paste back"),
             display_name="Adaptive Difference Composite",
             category="inpaint/soft inpainting",
             description="Composite the decoded inpainting over the original: where the latent barely changed, "

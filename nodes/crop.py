@@ -4,6 +4,7 @@ from comfy_api.latest import io
 
 from ..core import crop, crop_boxes, stitch
 from .inputs import mask_per_sample
+from .schema import node_schema
 
 SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")
 
@@ -11,8 +12,9 @@ SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")
 class SoftInpaintCrop(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintCrop",
+            search_aliases=("only masked", "inpaint crop", "crop mask"),
             display_name="Soft Inpaint Crop (only masked)",
             category="inpaint/soft inpainting",
             description="A1111's 'inpaint only masked': crop each picture around its mask (plus padding, grown to "
@@ -45,8 +47,9 @@ class SoftInpaintCrop(io.ComfyNode):
 class SoftInpaintStitch(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintStitch",
+            search_aliases=("only masked", "inpaint stitch", "paste back"),
             display_name="Soft Inpaint Stitch (only masked)",
             category="inpaint/soft inpainting",
             description="Paste inpainted crops back into the full pictures through the mask given to Soft Inpaint "

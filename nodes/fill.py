@@ -5,6 +5,7 @@ from comfy_api.latest import io
 
 from ..core import fill_masked_latent, fill_masked_pixels
 from .inputs import checked_mask, mask_for_latent, resized_mask
+from .schema import node_schema
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
 
@@ -12,8 +13,9 @@ FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
 class SoftInpaintFill(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintFill",
+            search_aliases=("masked content", "latent noise", "latent nothing", "inpaint fill"),
             display_name="Soft Inpaint Fill",
             category="inpaint/soft inpainting",
             description="Encode the picture for inpainting with A1111's masked content: 'fill' paints the hole with "

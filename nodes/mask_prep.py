@@ -4,6 +4,7 @@ from comfy_api.latest import io
 
 from ..core import prepare_mask
 from .inputs import checked_mask
+from .schema import node_schema
 
 
 def _blur_input(axis: str) -> io.Float.Input:
@@ -17,8 +18,9 @@ def _blur_input(axis: str) -> io.Float.Input:
 class SoftInpaintMaskPrep(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintMaskPrep",
+            search_aliases=("mask blur", "feather mask"),
             display_name="Soft Inpaint Mask Prep",
             category="inpaint/soft inpainting",
             description="A1111's mask options, in A1111's order: rounding, invert, then blur in x and y.",

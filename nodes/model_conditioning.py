@@ -5,13 +5,15 @@ from comfy_api.latest import io
 
 from ..core import soft_masked_pixels
 from .inputs import checked_mask, resized_mask
+from .schema import node_schema
 
 
 class SoftInpaintModelConditioning(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintModelConditioning",
+            search_aliases=("InpaintModelConditioning", "inpainting model"),
             display_name="Soft Inpaint Model Conditioning",
             category="inpaint/soft inpainting",
             description="InpaintModelConditioning as A1111 does it under soft inpainting, for 9-channel "

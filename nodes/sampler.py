@@ -6,6 +6,7 @@ from comfy_api.latest import io
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
 from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, noise_multiplier_input
+from .schema import node_schema
 from .soft_blend import MISSING_MASK, SoftSchedule, with_soft_inpainting
 
 # What the sampler leaves on its LATENT output for the Adaptive Difference Composite.
@@ -21,8 +22,9 @@ def _schedule_input():
 class SoftLatentBlendKSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftLatentBlendKSampler",
+            search_aliases=("soft ksampler", "inpaint ksampler"),
             display_name="Soft Latent Blend KSampler",
             category="inpaint/soft inpainting",
             description="KSampler with A1111's soft inpainting: at every step the denoised latent is blended "
@@ -80,8 +82,9 @@ class SoftLatentBlendKSampler(io.ComfyNode):
 class SoftInpaintModelPatch(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftInpaintModelPatch",
+            search_aliases=("soft inpaint patch", "model patch"),
             display_name="Soft Inpaint Model Patch",
             category="inpaint/soft inpainting",
             description="Soft inpainting for any sampler node (KSampler Advanced, SamplerCustomAdvanced): the "

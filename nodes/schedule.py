@@ -4,14 +4,16 @@ from comfy_api.latest import io
 
 from ..core import SoftInpaintSettings
 from .inputs import SoftMaskScheduleType, parameter_input
+from .schema import node_schema
 from .soft_blend import SIGMA_SPACES, SoftSchedule
 
 
 class SoftMaskSchedule(io.ComfyNode):
     @classmethod
     def define_schema(cls):
-        return io.Schema(
+        return node_schema(
             node_id="SoftMaskSchedule",
+            search_aliases=("mask schedule", "soft mask"),
             display_name="Soft Mask Schedule",
             category="inpaint/soft inpainting",
             description="How strongly the original is kept at each denoising step where the mask is partial "

@@ -1,0 +1,20 @@
+"""io.Schema with the fields newer ComfyUIs add, passed only where the running ComfyUI has them (0.8 has none)."""
+
+import dataclasses
+
+from comfy_api.latest import io
+
+_SCHEMA_FIELDS = frozenset(field.name for field in dataclasses.fields(io.Schema))
+# What users type to find the pack in the node search, on every node of it.
+PACK_ALIASES = ("soft inpaint", "soft inpainting", "A1111 inpaint")
+
+
+def supports(field_name: str) -> bool:
+    return field_name in _SCHEMA_FIELDS
+
+
+def node_schema(search_aliases: tuple[str, ...] = (), **fields) -> io.Schema:
+    """io.Schema(**fields), with the pack's and this node's search aliases where ComfyUI knows search_aliases."""
+    if supports("search_aliases"):
+        fields["search_aliases"] = [*PACK_ALIASES, *search_aliases]
+    return io.Schema(**fields)
