@@ -6,6 +6,7 @@ from PIL import Image, ImageFilter
 
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
 from .settings import SoftInpaintSettings
+from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
 
 # A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
 _KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
@@ -13,20 +14,30 @@ _FILTER_PASSES = ((0.9, 1.0), (0.25, 0.75))
 _PIXEL_MASK_BLUR_RADIUS = 4
 
 
-def smootherstep(x: torch.Tensor) -> torch.Tensor:
-    """6x^5 - 15x^4 + 10x^3: an S-curve on [0, 1] flat at both ends."""
+def _smootherstep(x: torch.Tensor) -> torch.Tensor:
     return x * x * x * (x * (6 * x - 15) + 10)
 
 
-def _first_channel_mask(nmask: torch.Tensor) -> torch.Tensor:
-    if nmask.ndim == 4:
-        return nmask[:, 0]
-    if nmask.ndim == 3:
-        return nmask
-    raise ValueError(f"nmask must be [B,h,w] or [B,C,h,w], got shape {tuple(nmask.shape)}")
+def smootherstep(x: torch.Tensor) -> torch.Tensor:
+    """6x^5 - 15x^4 + 10x^3: an S-curve on [0, 1] flat at both ends, so x outside 0-1 is clamped to it.
+    Computed in float32 or wider; returns x's dtype."""
+    check_tensor(x, "smootherstep: 'x'")
+    return _smootherstep(x.to(working_dtype(x.dtype)).clamp(0, 1)).to(x.dtype)
 
 
-def _check_latent_pair(nmask, latent_orig, latent_processed) -> None:
+def _first_channel_mask(nmask) -> torch.Tensor:
+    """The checked inpaint mask, first channel only, clamped to 0-1: [B,h,w]."""
+    if isinstance(nmask, torch.Tensor) and nmask.ndim == 4 and nmask.numel():
+        nmask = nmask[:, 0]
+    mask = unit_mask(nmask, "nmask")
+    if mask.ndim != 3:
+        raise ValueError(f"nmask must be [B,h,w] or [B,C,h,w], got shape {tuple(nmask.shape)}")
+    return mask
+
+
+def _check_latent_pair(latent_orig, latent_processed) -> None:
+    check_tensor(latent_orig, "latent_orig")
+    check_tensor(latent_processed, "latent_processed")
     if latent_orig.ndim != 4 or latent_processed.ndim != 4:
         raise ValueError(
             "latent_orig and latent_processed must be [B,C,h,w], got "
@@ -37,21 +48,24 @@ def _check_latent_pair(nmask, latent_orig, latent_processed) -> None:
             f"latent_orig {tuple(latent_orig.shape)} and latent_processed {tuple(latent_processed.shape)} "
             "differ in channels or size"
         )
+
+
+def _check_mask_fits(mask, latent_orig, latent_processed) -> None:
     batch = max(latent_orig.shape[0], latent_processed.shape[0])
     for name, size in (("latent_orig", latent_orig.shape[0]), ("latent_processed", latent_processed.shape[0]),
-                       ("nmask", nmask.shape[0])):
+                       ("nmask", mask.shape[0])):
         if size not in (1, batch):
             raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
-    if nmask.shape[-2:] != latent_orig.shape[-2:]:
+    if mask.shape[-2:] != latent_orig.shape[-2:]:
         raise ValueError(
-            f"nmask is {tuple(nmask.shape[-2:])} but the latents are {tuple(latent_orig.shape[-2:])}; "
+            f"nmask is {tuple(mask.shape[-2:])} but the latents are {tuple(latent_orig.shape[-2:])}; "
             "resize the mask to the latent size first"
         )
 
 
 def _distance_threshold(latent_mask: torch.Tensor, settings: SoftInpaintSettings) -> torch.Tensor:
     """The latent distance at which the original's opacity falls to 50%, per latent pixel."""
-    bias = 1 - latent_mask.clamp(0, 1) ** (settings.preservation_strength / 2)
+    bias = 1 - latent_mask ** (settings.preservation_strength / 2)
     bias = 0.5 * (1 - settings.mask_influence) + bias * settings.mask_influence
     bias = bias / (1.00001 - bias)
     return settings.difference_threshold * bias
@@ -69,18 +83,21 @@ def adaptive_latent_mask(
     Distances are measured in the latent space the sampler works in (for SD, the scaled latent).
     Where nothing changed and the threshold is 0, the original is kept (0/0 counts as no change).
     """
+    _check_latent_pair(latent_orig, latent_processed)
     latent_mask = _first_channel_mask(nmask)
-    _check_latent_pair(latent_mask, latent_orig, latent_processed)
-    latent_mask = latent_mask.float()
+    _check_mask_fits(latent_mask, latent_orig, latent_processed)
 
-    distance = torch.linalg.vector_norm(latent_processed - latent_orig, dim=1).float()
+    # In float32 or wider: a float16 distance overflows for latents of 6e4.
+    work = working_dtype(torch.promote_types(latent_orig.dtype, latent_processed.dtype))
+    difference = latent_processed.detach().to(work) - latent_orig.detach().to(work)
+    distance = torch.linalg.vector_norm(difference, dim=1).float()
     for percentile_min, percentile_max in _FILTER_PASSES:
         distance = weighted_histogram_filter(distance, _KERNEL, _KERNEL_CENTER, percentile_min, percentile_max, 1.0)
 
     threshold = _distance_threshold(latent_mask, settings)
     ratio = torch.where(distance == 0, torch.zeros_like(distance), distance / threshold)
-    keep_original = smootherstep(1 / (1 + ratio ** settings.difference_contrast))
-    return 1 - keep_original
+    keep_original = _smootherstep(1 / (1 + ratio ** settings.difference_contrast))
+    return (1 - keep_original).float()
 
 
 def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -88,17 +105,16 @@ def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> 
 
     Returns float32 [B,height,width] in 0-1 on the mask's device.
     """
-    if latent_mask.ndim != 3:
+    if isinstance(latent_mask, torch.Tensor) and latent_mask.ndim != 3:
         raise ValueError(f"latent_mask must be [B,h,w], got shape {tuple(latent_mask.shape)}")
-    if int(height) < 1 or int(width) < 1:
-        raise ValueError(f"pixel size must be positive, got {height}x{width}")
-    levels = (latent_mask.float() * 255).clamp(0, 255).to(torch.uint8).cpu().numpy()
+    height, width = check_size(height, "height"), check_size(width, "width")
+    # Truncated to 8 bits as A1111 does (no rounding).
+    levels = (unit_mask(latent_mask, "latent_mask").float() * 255).to(torch.uint8).cpu().numpy()
     blur = ImageFilter.GaussianBlur(radius=_PIXEL_MASK_BLUR_RADIUS)
-    pixels = [
-        np.asarray(Image.fromarray(sample).resize((int(width), int(height)), Image.LANCZOS).filter(blur))
-        for sample in levels
-    ]
-    return torch.from_numpy(np.stack(pixels)).to(latent_mask.device).float() / 255
+    pixels = np.empty((len(levels), height, width), dtype=np.uint8)
+    for sample, level in zip(pixels, levels, strict=True):
+        sample[...] = np.asarray(Image.fromarray(level).resize((width, height), Image.LANCZOS).filter(blur))
+    return torch.from_numpy(pixels).to(device=latent_mask.device, dtype=torch.float32).div_(255)
 
 
 def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch.Tensor) -> torch.Tensor:
@@ -106,6 +122,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
 
     Batches of 1 broadcast against batches of B; the mask is [B,H,W] or [H,W].
     """
+    check_tensor(original, "original")
+    check_tensor(inpainted, "inpainted")
     if original.ndim != 4 or inpainted.ndim != 4:
         raise ValueError(
             f"images must be [B,H,W,C], got {tuple(original.shape)} and {tuple(inpainted.shape)}"
@@ -114,7 +132,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
         raise ValueError(
             f"original {tuple(original.shape)} and inpainted {tuple(inpainted.shape)} differ in size or channels"
         )
-    mask = pixel_mask if pixel_mask.ndim == 3 else pixel_mask.reshape(1, *pixel_mask.shape)
+    mask = unit_mask(pixel_mask, "pixel_mask")
+    mask = mask if mask.ndim == 3 else mask.reshape(1, *mask.shape)
     if mask.ndim != 3 or mask.shape[1:] != original.shape[1:3]:
         raise ValueError(
             f"pixel_mask must be [B,H,W] with H,W = {tuple(original.shape[1:3])}, got {tuple(pixel_mask.shape)}"
@@ -125,5 +144,7 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
         if size not in (1, batch):
             raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
     dtype = torch.promote_types(original.dtype, inpainted.dtype)
-    weight = mask.to(device=original.device, dtype=dtype).unsqueeze(-1)
-    return torch.lerp(original.to(dtype), inpainted.to(device=original.device, dtype=dtype), weight)
+    # Blended in float32 or wider: in float16 the difference of two large values overflows.
+    work = working_dtype(dtype)
+    weight = mask.to(device=original.device, dtype=work).unsqueeze(-1)
+    return torch.lerp(original.to(work), inpainted.to(device=original.device, dtype=work), weight).to(dtype)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .precision import wide_float
+from .tensor_checks import check_range, check_tensor
 
 # Bound on the unfolded window elements held at once (B * rows * W * k*k), to cap memory on large images.
 _WINDOW_ELEMENTS_PER_CHUNK = 1 << 22
@@ -23,9 +24,8 @@ def gaussian_kernel(stddev_radius: float = 1.0, max_radius: int = 2) -> tuple[to
 
     Returns the float64 kernel and the index of its centre on both axes.
     """
-    if not (stddev_radius > 0 and math.isfinite(stddev_radius)):
-        raise ValueError(f"gaussian_kernel: stddev_radius must be a finite number > 0, got {stddev_radius}")
-    if int(max_radius) != max_radius or max_radius < 0:
+    stddev_radius = check_range(stddev_radius, "gaussian_kernel: stddev_radius", 0, low_open=True)
+    if check_range(max_radius, "gaussian_kernel: max_radius", 0) != int(max_radius):
         raise ValueError(f"gaussian_kernel: max_radius must be a whole number >= 0, got {max_radius}")
     max_radius = int(max_radius)
 
@@ -48,11 +48,22 @@ def _center_pair(kernel_center, kernel_shape) -> tuple[int, int]:
     return center
 
 
-def _check_filter_args(img, kernel, percentile_min, percentile_max, min_width) -> None:
-    if img.ndim not in (2, 3):
-        raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
+def _checked_kernel(kernel) -> torch.Tensor:
+    kernel = torch.as_tensor(kernel)
+    if not kernel.is_floating_point():  # whole-number or bool weights
+        kernel = kernel.double()
     if kernel.ndim != 2:
         raise ValueError(f"weighted_histogram_filter: kernel must be 2-D, got shape {tuple(kernel.shape)}")
+    check_tensor(kernel, "weighted_histogram_filter: kernel")
+    if bool((kernel < 0).any()):
+        raise ValueError("weighted_histogram_filter: kernel weights must be >= 0 (they are stack heights)")
+    return kernel
+
+
+def _check_filter_args(img, percentile_min, percentile_max, min_width) -> None:
+    check_tensor(img, "weighted_histogram_filter: img")
+    if img.ndim not in (2, 3):
+        raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
     if not 0 <= percentile_min <= percentile_max <= 1:
         raise ValueError(
             "weighted_histogram_filter: need 0 <= percentile_min <= percentile_max <= 1, "
@@ -120,8 +131,8 @@ def weighted_histogram_filter(
     (cy, cx) = `kernel_center`; only pixels inside the image count. A band narrower than
     `min_width` weight units is widened around its middle and shifted back inside the stack.
     """
-    kernel = torch.as_tensor(kernel)
-    _check_filter_args(img, kernel, percentile_min, percentile_max, min_width)
+    _check_filter_args(img, percentile_min, percentile_max, min_width)
+    kernel = _checked_kernel(kernel)
     cy, cx = _center_pair(kernel_center, tuple(kernel.shape))
     kh, kw = kernel.shape
     wide = wide_float(img.device)

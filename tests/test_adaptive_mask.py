@@ -143,8 +143,78 @@ def test_composite_bad_shapes(original, inpainted, mask, message):
 def test_pixel_mask_bad_input():
     with pytest.raises(ValueError, match="latent_mask must be"):
         core.pixel_composite_mask(torch.zeros(1, 1, 8, 8), 64, 64)
-    with pytest.raises(ValueError, match="pixel size"):
+    with pytest.raises(ValueError, match="height"):
         core.pixel_composite_mask(torch.zeros(1, 8, 8), 0, 64)
+    with pytest.raises(TypeError, match="width"):
+        core.pixel_composite_mask(torch.zeros(1, 8, 8), 64, 2.5)
+    with pytest.raises(ValueError, match="latent_mask must not be empty"):
+        core.pixel_composite_mask(torch.zeros(0, 8, 8), 64, 64)
+
+
+def test_pixel_mask_of_an_overshooting_mask_is_that_of_the_clamped_mask():
+    mask = torch.rand(2, 8, 8) * 1.1 - 0.05
+    assert torch.equal(core.pixel_composite_mask(mask, 32, 48), core.pixel_composite_mask(mask.clamp(0, 1), 32, 48))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("name", ["nmask", "latent_orig", "latent_processed"])
+def test_adaptive_mask_names_non_finite_inputs(name, bad):
+    tensors = dict(zip(("nmask", "latent_orig", "latent_processed"), _case(seed=9), strict=True))
+    tensors[name] = tensors[name].clone()
+    tensors[name][0, 0, 3, 3] = bad
+    with pytest.raises(ValueError, match=f"{name} holds NaN"):
+        core.adaptive_latent_mask(**tensors, settings=core.SoftInpaintSettings())
+
+
+@pytest.mark.parametrize("name, shape", [("nmask", (2, 0, 12, 16)), ("latent_orig", (2, 0, 12, 16))])
+def test_adaptive_mask_rejects_empty_inputs(name, shape):
+    tensors = dict(zip(("nmask", "latent_orig", "latent_processed"), _case(seed=10), strict=True))
+    tensors[name] = torch.zeros(shape)
+    with pytest.raises(ValueError, match=f"{name} must not be empty"):
+        core.adaptive_latent_mask(**tensors, settings=core.SoftInpaintSettings())
+
+
+def test_large_float16_latents_do_not_overflow():
+    nmask, orig, processed = _case(seed=11)
+    orig, processed = orig.sign().half() * 6e4, -orig.sign().half() * 6e4
+    masks = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
+    assert masks.dtype == torch.float32 and torch.isfinite(masks).all()
+    assert torch.equal(masks, core.adaptive_latent_mask(nmask, orig.float(), processed.float(),
+                                                        core.SoftInpaintSettings()))
+
+
+def test_adaptive_mask_of_an_overshooting_mask_is_that_of_the_clamped_mask():
+    nmask, orig, processed = _case(seed=12)
+    nmask = torch.rand(nmask.shape) * 1.1 - 0.05
+    settings = core.SoftInpaintSettings(mask_influence=1.0)
+    assert torch.equal(core.adaptive_latent_mask(nmask, orig, processed, settings),
+                       core.adaptive_latent_mask(nmask.clamp(0, 1), orig, processed, settings))
+
+
+def test_composite_clamps_the_mask_and_names_bad_images():
+    original, inpainted = torch.rand(1, 8, 8, 3), torch.rand(1, 8, 8, 3)
+    mask = torch.rand(1, 8, 8) * 1.1 - 0.05
+    assert torch.equal(core.composite(original, inpainted, mask), core.composite(original, inpainted, mask.clamp(0, 1)))
+    original[0, 1, 1, 1] = float("nan")
+    with pytest.raises(ValueError, match="original holds NaN"):
+        core.composite(original, inpainted, mask)
+    with pytest.raises(ValueError, match="pixel_mask must not be empty"):
+        core.composite(inpainted, inpainted, torch.zeros(1, 0, 8))
+
+
+def test_composite_of_large_float16_images_is_finite():
+    original, inpainted = torch.full((1, 4, 4, 3), 6e4).half(), torch.full((1, 4, 4, 3), -6e4).half()
+    out = core.composite(original, inpainted, torch.full((4, 4), 0.5))
+    assert out.dtype == torch.float16 and torch.equal(out, torch.zeros_like(out))
+
+
+def test_smootherstep_is_flat_outside_0_1_and_names_bad_input():
+    x = torch.tensor([-2.0, 0.0, 0.5, 1.0, 6e4]).half()
+    assert torch.equal(core.smootherstep(x), torch.tensor([0.0, 0.0, 0.5, 1.0, 1.0]).half())
+    with pytest.raises(ValueError, match="'x' holds NaN"):
+        core.smootherstep(torch.tensor([float("nan")]))
+    with pytest.raises(ValueError, match="'x' must not be empty"):
+        core.smootherstep(torch.zeros(0))
 
 
 def test_tensors_that_require_grad_are_accepted():

@@ -500,18 +500,6 @@ BUILDERS = {
 # Functions of files owned elsewhere that fail the fuzzing today, with the inputs that fail (strict xfail:
 # a fix makes the test pass, which fails it until its entry here goes).
 KNOWN_FAILURES = {
-    "adaptive_latent_mask": "NaN/inf in latent_orig, latent_processed or nmask, or float16 latents of 6e4 (their "
-                            "distance overflows float16), give a NaN mask; an empty nmask raises IndexError; empty "
-                            "latents (0 channels) are accepted",
-    "pixel_composite_mask": "height/width 0 or -1 raise a ValueError naming neither ('pixel size'); 2.5 is "
-                            "truncated; None raises int()'s TypeError; an empty latent_mask is accepted or raises "
-                            "numpy's 'need at least one array to stack'",
-    "composite": "NaN/inf in original, inpainted or pixel_mask gives a non-finite image; a pixel_mask a little "
-                 "outside 0-1 (-1e-6, 1.05) is not clamped: the blend extrapolates",
-    "weighted_histogram_filter": "NaN/inf in img give non-finite results; an empty img raises reshape's "
-                                 "RuntimeError or is accepted",
-    "gaussian_kernel": "max_radius NaN raises int()'s ValueError, which does not name max_radius",
-    "smootherstep": "NaN, inf or (in float16) 6e4 in x give NaN/inf; an empty x is accepted",
 }
 
 

@@ -114,10 +114,32 @@ def test_bad_arguments_raise(kwargs, message):
 
 
 @pytest.mark.parametrize("kwargs", [{"stddev_radius": 0}, {"stddev_radius": float("nan")}, {"max_radius": 1.5},
-                                    {"max_radius": -1}])
+                                    {"max_radius": -1}, {"max_radius": float("nan")}])
 def test_gaussian_kernel_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match="gaussian_kernel"):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"gaussian_kernel: {name}"):
         core.gaussian_kernel(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "img, kernel, message",
+    [
+        (torch.tensor([[1.0, float("nan")]]), torch.ones(3, 3), "img holds NaN"),
+        (torch.tensor([[1.0, float("-inf")]]), torch.ones(3, 3), "img holds NaN or infinite"),
+        (torch.zeros(0, 5), torch.ones(3, 3), "img must not be empty"),
+        (torch.rand(4, 4), torch.full((3, 3), float("nan")), "kernel holds NaN"),
+        (torch.rand(4, 4), -torch.ones(3, 3), "kernel weights must be >= 0"),
+    ],
+)
+def test_bad_values_raise(img, kernel, message):
+    with pytest.raises(ValueError, match=message):
+        core.weighted_histogram_filter(img, kernel, 1, 0.25, 0.75, 1.0)
+
+
+def test_whole_number_kernel_is_accepted():
+    img = torch.rand(6, 7)
+    np.testing.assert_array_equal(core.weighted_histogram_filter(img, np.ones((3, 3), dtype=np.int64), 1, 0.2, 0.8),
+                                  core.weighted_histogram_filter(img, torch.ones(3, 3), 1, 0.2, 0.8))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
