@@ -12,10 +12,13 @@ from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
 _KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
 _FILTER_PASSES = ((0.9, 1.0), (0.25, 0.75))
 _PIXEL_MASK_BLUR_RADIUS = 4
+# Bound on the latent elements whose difference is held at once.
+_DISTANCE_ELEMENTS_PER_CHUNK = 1 << 22
 
 
 def _smootherstep(x: torch.Tensor) -> torch.Tensor:
-    return x * x * x * (x * (6 * x - 15) + 10)
+    # Clamped: near x = 1 the rounded polynomial can overshoot 1 by an ulp.
+    return (x * x * x * (x * (6 * x - 15) + 10)).clamp(0, 1)
 
 
 def smootherstep(x: torch.Tensor) -> torch.Tensor:
@@ -25,28 +28,29 @@ def smootherstep(x: torch.Tensor) -> torch.Tensor:
     return _smootherstep(x.to(working_dtype(x.dtype)).clamp(0, 1)).to(x.dtype)
 
 
-def _first_channel_mask(nmask) -> torch.Tensor:
-    """The checked inpaint mask, first channel only, clamped to 0-1: [B,h,w]."""
-    if isinstance(nmask, torch.Tensor) and nmask.ndim == 4 and nmask.numel():
+def _first_channel_mask(nmask, latent_ndim: int) -> torch.Tensor:
+    """The checked inpaint mask, first channel only, clamped to 0-1: [B,h,w], or [B,T,h,w] for video."""
+    if isinstance(nmask, torch.Tensor) and nmask.ndim == latent_ndim and nmask.numel():
         nmask = nmask[:, 0]
     mask = unit_mask(nmask, "nmask")
-    if mask.ndim != 3:
-        raise ValueError(f"nmask must be [B,h,w] or [B,C,h,w], got shape {tuple(nmask.shape)}")
+    if mask.ndim != latent_ndim - 1:
+        layout = "[B,h,w] or [B,C,h,w]" if latent_ndim == 4 else "[B,T,h,w] or [B,C,T,h,w]"
+        raise ValueError(f"nmask must be {layout} for these latents, got shape {tuple(nmask.shape)}")
     return mask
 
 
 def _check_latent_pair(latent_orig, latent_processed) -> None:
     check_tensor(latent_orig, "latent_orig")
     check_tensor(latent_processed, "latent_processed")
-    if latent_orig.ndim != 4 or latent_processed.ndim != 4:
+    if latent_orig.ndim not in (4, 5) or latent_processed.ndim not in (4, 5):
         raise ValueError(
-            "latent_orig and latent_processed must be [B,C,h,w], got "
+            "latent_orig and latent_processed must be [B,C,h,w] or video [B,C,T,h,w], got "
             f"{tuple(latent_orig.shape)} and {tuple(latent_processed.shape)}"
         )
     if latent_orig.shape[1:] != latent_processed.shape[1:]:
         raise ValueError(
             f"latent_orig {tuple(latent_orig.shape)} and latent_processed {tuple(latent_processed.shape)} "
-            "differ in channels or size"
+            "differ in channels, frames or size"
         )
 
 
@@ -56,11 +60,30 @@ def _check_mask_fits(mask, latent_orig, latent_processed) -> None:
                        ("nmask", mask.shape[0])):
         if size not in (1, batch):
             raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
-    if mask.shape[-2:] != latent_orig.shape[-2:]:
+    if mask.shape[1:] != latent_orig.shape[2:]:
         raise ValueError(
-            f"nmask is {tuple(mask.shape[-2:])} but the latents are {tuple(latent_orig.shape[-2:])}; "
-            "resize the mask to the latent size first"
+            f"nmask is {tuple(mask.shape[1:])} but the latents are {tuple(latent_orig.shape[2:])}; "
+            "resize the mask to the latent size (and frame count) first"
         )
+
+
+def _distance(latent_orig, latent_processed) -> torch.Tensor:
+    """Length of the change over the channels per latent pixel, float32 [B,h,w] or [B,T,h,w].
+
+    In float32 or wider (a float16 distance overflows for latents of 6e4); videos a few frames at a
+    time, so that no float32 copy of a whole video latent is made."""
+    work = working_dtype(torch.promote_types(latent_orig.dtype, latent_processed.dtype))
+
+    def norm(orig, processed):
+        return torch.linalg.vector_norm(processed.detach().to(work) - orig.detach().to(work), dim=1).float()
+
+    if latent_orig.ndim == 4:
+        return norm(latent_orig, latent_processed)
+    batch = max(latent_orig.shape[0], latent_processed.shape[0])
+    channels, frames, height, width = latent_orig.shape[1:]
+    step = max(1, _DISTANCE_ELEMENTS_PER_CHUNK // (batch * channels * height * width))
+    return torch.cat([norm(latent_orig[:, :, t: t + step], latent_processed[:, :, t: t + step])
+                      for t in range(0, frames, step)], dim=1)
 
 
 def _distance_threshold(latent_mask: torch.Tensor, settings: SoftInpaintSettings) -> torch.Tensor:
@@ -80,19 +103,20 @@ def adaptive_latent_mask(
     """How much of the inpainted result to keep per latent pixel, [B,h,w] in 0-1 (1 = inpainted).
 
     `nmask` is the inpaint mask at latent size ([B,h,w] or [B,C,h,w], first channel used; batch 1 or B).
+    Video latents [B,C,T,h,w] take a mask [B,T,h,w] or [B,C,T,h,w] and give [B,T,h,w]: each frame is
+    what that frame alone would give as an image (the smoothing filter is spatial only).
     Distances are measured in the latent space the sampler works in (for SD, the scaled latent).
     Where nothing changed and the threshold is 0, the original is kept (0/0 counts as no change).
     """
     _check_latent_pair(latent_orig, latent_processed)
-    latent_mask = _first_channel_mask(nmask)
+    latent_mask = _first_channel_mask(nmask, latent_orig.ndim)
     _check_mask_fits(latent_mask, latent_orig, latent_processed)
 
-    # In float32 or wider: a float16 distance overflows for latents of 6e4.
-    work = working_dtype(torch.promote_types(latent_orig.dtype, latent_processed.dtype))
-    difference = latent_processed.detach().to(work) - latent_orig.detach().to(work)
-    distance = torch.linalg.vector_norm(difference, dim=1).float()
+    distance = _distance(latent_orig, latent_processed)
+    frames = distance.reshape(-1, *distance.shape[-2:])  # video frames are filtered one by one, spatially
     for percentile_min, percentile_max in _FILTER_PASSES:
-        distance = weighted_histogram_filter(distance, _KERNEL, _KERNEL_CENTER, percentile_min, percentile_max, 1.0)
+        frames = weighted_histogram_filter(frames, _KERNEL, _KERNEL_CENTER, percentile_min, percentile_max, 1.0)
+    distance = frames.reshape(distance.shape)
 
     threshold = _distance_threshold(latent_mask, settings)
     ratio = torch.where(distance == 0, torch.zeros_like(distance), distance / threshold)

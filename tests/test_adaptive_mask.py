@@ -4,6 +4,8 @@ import pytest
 import torch
 
 import core
+import core.adaptive_mask as adaptive_mask
+import core.histogram_filter as histogram_filter
 
 
 def _case(seed=0, batch=2, size=(12, 16)):
@@ -114,7 +116,7 @@ def test_composite_accepts_a_single_mask():
     "nmask_shape, orig_shape, processed_shape, message",
     [
         ((2, 8, 8), (2, 4, 8, 8), (2, 4, 8), "must be \\[B,C,h,w\\]"),
-        ((2, 8, 8), (2, 4, 8, 8), (2, 16, 8, 8), "differ in channels or size"),
+        ((2, 8, 8), (2, 4, 8, 8), (2, 16, 8, 8), "differ in channels"),
         ((3, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8), "nmask has batch 3; expected 1 or 2"),
         ((2, 16, 16), (2, 4, 8, 8), (2, 4, 8, 8), "resize the mask"),
         ((2, 1, 1, 8, 8), (2, 4, 8, 8), (2, 4, 8, 8), "nmask must be"),
@@ -223,3 +225,62 @@ def test_tensors_that_require_grad_are_accepted():
     masks = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
     reference = core.adaptive_latent_mask(nmask, orig, processed.detach(), core.SoftInpaintSettings())
     torch.testing.assert_close(masks.detach(), reference)
+
+
+def _video_case(seed=0, batch=2, channels=16, frames=5, size=(10, 13)):
+    generator = torch.Generator().manual_seed(seed)
+    orig = torch.randn(batch, channels, frames, *size, generator=generator)
+    processed = orig + torch.randn(orig.shape, generator=generator) * (torch.rand(batch, 1, frames, *size) > 0.5)
+    nmask = torch.rand(batch, channels, frames, *size, generator=generator)
+    return nmask, orig, processed
+
+
+@pytest.mark.parametrize("layout", ["[B,T,h,w]", "[B,1,T,h,w]", "[B,C,T,h,w]", "[1,T,h,w]"])
+def test_video_frames_equal_the_image_result(layout):
+    nmask, orig, processed = _video_case()
+    nmask = {"[B,T,h,w]": nmask[:, 0], "[B,1,T,h,w]": nmask[:, :1], "[B,C,T,h,w]": nmask,
+             "[1,T,h,w]": nmask[:1, 0]}[layout]
+    settings = core.SoftInpaintSettings(mask_influence=0.5)
+    masks = core.adaptive_latent_mask(nmask, orig, processed, settings)
+    assert masks.shape == (2, 5, 10, 13) and masks.dtype == torch.float32
+    for t in range(5):
+        frame_mask = nmask[:, :, t] if nmask.ndim == 5 else nmask[:, t]
+        image = core.adaptive_latent_mask(frame_mask, orig[:, :, t], processed[:, :, t], settings)
+        assert torch.equal(masks[:, t], image), f"frame {t}"
+
+
+def test_video_in_small_chunks_gives_the_same_result(monkeypatch):
+    nmask, orig, processed = _video_case(seed=1, batch=1, frames=7)
+    whole = core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings())
+    monkeypatch.setattr(adaptive_mask, "_DISTANCE_ELEMENTS_PER_CHUNK", 16 * 10 * 13 * 2)  # two frames a chunk
+    monkeypatch.setattr(histogram_filter, "_WINDOW_ELEMENTS_PER_CHUNK", 13 * 25 * 3)  # three rows a chunk
+    assert torch.equal(core.adaptive_latent_mask(nmask, orig, processed, core.SoftInpaintSettings()), whole)
+
+
+def test_video_batch_broadcasts_and_low_precision():
+    nmask, orig, processed = _video_case(seed=2, batch=3, channels=4, frames=3)
+    masks = core.adaptive_latent_mask(nmask[:1], orig[:1], processed, core.SoftInpaintSettings())
+    assert masks.shape == (3, 3, 10, 13)
+    for b in range(3):
+        single = core.adaptive_latent_mask(nmask[:1], orig[:1], processed[b:b + 1], core.SoftInpaintSettings())
+        assert torch.equal(masks[b:b + 1], single)
+    half = core.adaptive_latent_mask(nmask.half(), orig.half(), processed.half(), core.SoftInpaintSettings())
+    assert torch.isfinite(half).all() and half.shape == (3, 3, 10, 13)
+
+
+@pytest.mark.parametrize(
+    "nmask_shape, orig_shape, processed_shape, message",
+    [
+        ((2, 8, 8), (2, 4, 3, 8, 8), (2, 4, 3, 8, 8), "nmask must be \\[B,T,h,w\\] or \\[B,C,T,h,w\\]"),
+        ((2, 4, 8, 8), (2, 4, 3, 8, 8), (2, 4, 3, 8, 8), "resize the mask"),
+        ((2, 1, 2, 8, 8), (2, 4, 3, 8, 8), (2, 4, 3, 8, 8), "resize the mask"),
+        ((2, 3, 8, 8), (2, 4, 3, 8, 8), (2, 4, 8, 8), "differ in channels, frames or size"),
+        ((2, 3, 8, 8), (2, 4, 3, 8, 8), (2, 4, 2, 8, 8), "differ in channels, frames or size"),
+        ((3, 3, 8, 8), (2, 4, 3, 8, 8), (2, 4, 3, 8, 8), "nmask has batch 3; expected 1 or 2"),
+        ((2, 3, 8, 8), (2, 4, 3, 1, 8, 8), (2, 4, 3, 1, 8, 8), "\\[B,C,T,h,w\\]"),
+    ],
+)
+def test_video_bad_shapes(nmask_shape, orig_shape, processed_shape, message):
+    with pytest.raises(ValueError, match=message):
+        core.adaptive_latent_mask(torch.zeros(nmask_shape), torch.zeros(orig_shape), torch.zeros(processed_shape),
+                                  core.SoftInpaintSettings())

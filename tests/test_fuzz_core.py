@@ -295,15 +295,13 @@ def _mask_to_8bit(d):
 
 
 def _adaptive_latent_mask(d):
-    shape = _latent_shape(d, ndim=d.choice((4, 4, 4, 5)))
-    if len(shape) == 5:
-        d.bad("latent_orig", "latent_processed")
+    shape = _latent_shape(d, ndim=d.choice((4, 4, 4, 5)))  # 5-D: video [B,C,T,h,w]
     orig = d.values("latent_orig", shape, huge_may_fail=True)
     processed = d.values("latent_processed", shape, huge_may_fail=True)
-    nmask_shape = (d.choice((1, shape[0])), *((d.choice((1, shape[1])),) if d.chance(0.5) else ()), *shape[-2:])
+    nmask_shape = (d.choice((1, shape[0])), *((d.choice((1, shape[1])),) if d.chance(0.5) else ()), *shape[2:])
     nmask = d.mask("nmask", nmask_shape)
     args = dict(nmask=nmask, latent_orig=orig, latent_processed=processed, settings=d.settings())
-    return args, lambda r: _tensor(r, (shape[0], *shape[-2:]), torch.float32, unit=True)
+    return args, lambda r: _tensor(r, (shape[0], *shape[2:]), torch.float32, unit=True)
 
 
 def _pixel_composite_mask(d):
