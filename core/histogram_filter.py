@@ -7,6 +7,8 @@ kernel weight. The output is the average value over a band of that stack, from `
 """
 
 import math
+import sys
+import threading
 
 import numpy as np
 import torch
@@ -15,8 +17,13 @@ import torch.nn.functional as F
 from .precision import wide_float
 from .tensor_checks import check_range, check_tensor
 
-# Bound on the unfolded window elements held at once (B * rows * W * k*k), to cap memory on large images.
-_WINDOW_ELEMENTS_PER_CHUNK = 1 << 22
+# Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
+# and videos; small enough that a chunk's int64 keys stay in the CPU's cache.
+_WINDOW_ELEMENTS_PER_CHUNK = 1 << 18
+
+# Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
+_VALUE_WORD, _WEIGHT_WORD = (1, 0) if sys.byteorder == "little" else (0, 1)
+_LOW_WORD = 0xFFFFFFFF
 
 
 def gaussian_kernel(stddev_radius: float = 1.0, max_radius: int = 2) -> tuple[torch.Tensor, int]:
@@ -60,10 +67,7 @@ def _checked_kernel(kernel) -> torch.Tensor:
     return kernel
 
 
-def _check_filter_args(img, percentile_min, percentile_max, min_width) -> None:
-    check_tensor(img, "weighted_histogram_filter: img")
-    if img.ndim not in (2, 3):
-        raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
+def _check_band(percentile_min, percentile_max, min_width) -> None:
     if not 0 <= percentile_min <= percentile_max <= 1:
         raise ValueError(
             "weighted_histogram_filter: need 0 <= percentile_min <= percentile_max <= 1, "
@@ -78,15 +82,84 @@ def _band(total, percentile_min, percentile_max, min_width):
     low, high = total * percentile_min, total * percentile_max
     narrow = (high - low) < min_width
     middle = (low + high) / 2
-    low = torch.where(narrow, middle - min_width / 2, low)
-    high = torch.where(narrow, middle + min_width / 2, high)
+    low = np.where(narrow, middle - min_width / 2, low)
+    high = np.where(narrow, middle + min_width / 2, high)
     over_top = narrow & (high > total)
-    high = torch.where(over_top, total, high)
-    low = torch.where(over_top, total - min_width, low)
+    high = np.where(over_top, total, high)
+    low = np.where(over_top, total - min_width, low)
     under_bottom = narrow & (low < 0)
-    low = torch.where(under_bottom, torch.zeros_like(low), low)
-    high = torch.where(under_bottom, torch.full_like(high, min_width), high)
-    return low, high
+    return np.where(under_bottom, 0, low), np.where(under_bottom, min_width, high)
+
+
+def _line_kinds(size, kernel_size, kernel_center):
+    """Rows (or columns) of an image by which of a window's rows (columns) lie inside it: the kinds'
+    inside-ness [kinds, kernel_size] and each line's kind [size]. A line's kind is how many window lines
+    it has above and below, each at most what the kernel reaches."""
+    above, below = kernel_center, kernel_size - 1 - kernel_center
+    line = np.arange(size)
+    kind = np.minimum(line, above) * (below + 1) + np.minimum(size - 1 - line, below)
+    kind_above, kind_below = np.divmod(np.arange((above + 1) * (below + 1)), below + 1)
+    offset = np.arange(kernel_size) - kernel_center
+    return (offset >= -kind_above[:, None]) & (offset <= kind_below[:, None]), kind
+
+
+def _stack_bands(weights, center, height, width, passes, dtype):
+    """Per pass and pixel of a height x width image: its stack's band (low, high) and 1 / how much of the
+    band the stack fills (0 if none), [3, H, W] in `dtype` on the weights' device. They depend only on which
+    window entries lie inside the image, so every image and chunk shares them; they are worked out once
+    per kind of pixel, for all passes at once, in numpy (on such small arrays much quicker than torch)."""
+    device, weights = weights.device, weights.detach().cpu().double().numpy()
+    row_kinds, row_kind = _line_kinds(height, weights.shape[0], center[0])
+    column_kinds, column_kind = _line_kinds(width, weights.shape[1], center[1])
+    total = row_kinds @ weights @ column_kinds.T  # inside-ness is a row test times a column test
+    percentile_min, percentile_max, min_width = np.asarray(passes, dtype=np.float64).T[:, :, None, None]
+    low, high = _band(total, percentile_min, percentile_max, min_width)
+    covered = np.clip(total, low, high) - low
+    inverse = np.divide(1, covered, out=np.zeros_like(covered), where=covered != 0)
+    bands = np.stack([low, high, inverse], axis=1)[:, :, row_kind][..., column_kind]
+    return torch.from_numpy(bands).to(device=device, dtype=dtype).unbind(0)
+
+
+class _Buffers:
+    """Work space for the chunks of a filter call: sorted keys and three rows of wide floats per window."""
+
+    def __init__(self, elements, device, wide):
+        self.elements = elements
+        self.keys = torch.empty(elements, dtype=torch.int64, device=device)
+        self.top, self.values, self.overlap = (torch.empty(elements, dtype=wide, device=device) for _ in range(3))
+
+
+_KEPT = threading.local()
+
+
+def _buffers(elements, device, wide) -> _Buffers:
+    """Work space for at least `elements` window elements. On the CPU it is kept between calls, one per
+    thread (at most 32 bytes per element of the chunk bound): a fresh large allocation costs a page fault
+    per 4 KiB on first touch, more than all the arithmetic on it. Other devices' allocators cache memory."""
+    if torch.device(device).type != "cpu":
+        return _Buffers(elements, device, wide)
+    kept = getattr(_KEPT, "buffers", None)
+    if kept is None or kept.elements < elements or kept.top.dtype != wide:
+        kept = _KEPT.buffers = _Buffers(elements, device, wide)
+    return kept
+
+
+def _band_average(values, weights, bands, rows, buffers):
+    """Sorted windows [n*rows*W, k*k]: values and weights -> band averages [n, rows, W].
+    Stack positions are summed in the bands' (wide) type: float32 positions near the top of a stack of
+    weight 6 are off by 5e-7, too much for a narrow band. Each step converts first and then works in one
+    type: torch's mixed-type arithmetic is many times slower."""
+    low, high, inverse_covered = (b[rows].reshape(-1, 1) for b in bands)
+    shape = (values.shape[0] // low.shape[0], low.shape[0], values.shape[1])
+    top, wide_values, overlap = (buffer[: values.numel()].view(shape)
+                                 for buffer in (buffers.top, buffers.values, buffers.overlap))
+    top.copy_(weights.view(shape)).cumsum_(dim=2)
+    # Stack positions clamped to the band; successive differences are each entry's overlap with it.
+    torch.minimum(torch.maximum(top, low, out=top), high, out=top)
+    torch.sub(top[..., 0], low[:, 0], out=overlap[..., 0])
+    torch.sub(top[..., 1:], top[..., :-1], out=overlap[..., 1:])
+    weighted_sum = wide_values.copy_(values.view(shape)).mul_(overlap).sum(dim=2)
+    return (weighted_sum * inverse_covered[:, 0]).reshape(shape[0], rows.stop - rows.start, -1)
 
 
 def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
@@ -98,23 +171,94 @@ def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
     return torch.argsort(values, dim=1)
 
 
-def _filter_windows(values, weights, percentile_min, percentile_max, min_width):
-    """Filter windows given as rows: values [M, k*k] (input dtype), weights [M, k*k] (wide) -> [M] wide."""
-    order = _argsort_rows(values, use_numpy=values.device.type == "cpu")
-    values = torch.gather(values, 1, order).to(weights.dtype)
-    top = torch.cumsum(torch.gather(weights, 1, order), dim=1)
-    low, high = _band(top[:, -1:], percentile_min, percentile_max, min_width)
-    # Stack positions clamped to the band; successive differences are each entry's overlap with it.
-    clamped = torch.clamp(top, low, high)
-    overlap = torch.diff(clamped, dim=1, prepend=low)
-    covered = clamped[:, -1] - low[:, 0]
-    weighted_sum = (values * overlap).sum(dim=1)
-    return torch.where(covered != 0, weighted_sum / torch.where(covered != 0, covered, 1), 0)
+def _sort_rows(keys: torch.Tensor, use_numpy: bool) -> torch.Tensor:
+    """Each row of int64 keys sorted; on the CPU in place by numpy (torch's sort is several times slower)."""
+    if use_numpy:
+        keys.numpy().sort(axis=1)
+        return keys
+    return torch.sort(keys, dim=1).values
 
 
-def _windows(padded, rows, kh, kw):
-    """[N, rows+kh-1, W+kw-1] -> [N*rows*W, kh*kw]: one row per output pixel, kernel order."""
-    return padded.unfold(1, kh, 1).unfold(2, kw, 1).reshape(-1, kh * kw)
+def _monotone_bits(bits: torch.Tensor) -> torch.Tensor:
+    """float32 bits (as int32) <-> int32 that sort as the floats do: negative floats' magnitude bits flip.
+    Its own inverse."""
+    return bits ^ ((bits >> 31) & 0x7FFFFFFF)
+
+
+def _padding(kernel_shape, center):
+    (kh, kw), (cy, cx) = kernel_shape, center
+    return cx, kw - 1 - cx, cy, kh - 1 - cy
+
+
+def _unfold(padded, rows, kh, kw):
+    """Rows of [N, H+kh-1, W+kw-1] -> windows [N, rows.., W, kh, kw] (a view)."""
+    return padded[:, rows.start: rows.stop + kh - 1].unfold(1, kh, 1).unfold(2, kw, 1)
+
+
+class _PackedWindows:
+    """Windows of float32 images as int64 keys, value bits high and weight bits low, so that one sort of
+    plain integers orders each window by value with its weights in tow (ties order by weight, which
+    does not change the band average). Pixels outside the image are key 0: value 0, weight 0."""
+
+    def __init__(self, images, kernel, center):
+        bits = images.view(torch.int32)
+        self.signed = bool((bits < 0).any())  # only then must the values' bits be mapped back
+        if self.signed:
+            bits = _monotone_bits(bits)
+        keys = (bits.to(torch.int64) << 32) | _LOW_WORD
+        self.padded = F.pad(keys, _padding(kernel.shape, center))
+        weight_bits = kernel.view(torch.int32).to(torch.int64)
+        self.masks = (weight_bits & _LOW_WORD) | ~_LOW_WORD  # keeps a key's value and sets its weight
+        self.use_numpy = images.device.type == "cpu"
+
+    def filter(self, images, rows, bands, buffers):
+        """Filter `rows` of the `images` (slices): [n, rows, W]."""
+        padded, (kh, kw) = self.padded[images], self.masks.shape
+        shape = (padded.shape[0], rows.stop - rows.start, padded.shape[2] - kw + 1, kh, kw)
+        keys = buffers.keys[: math.prod(shape)].view(shape)
+        for i in range(kh):  # a kernel row at a time: faster than one 5-D strided pass
+            window_row = padded[:, rows.start + i: rows.stop + i].unfold(2, kw, 1)
+            torch.bitwise_and(window_row, self.masks[i], out=keys[:, :, :, i])
+        keys = _sort_rows(keys.reshape(-1, kh * kw), self.use_numpy)
+        words = keys.view(torch.int32).reshape(*keys.shape, 2)
+        value_bits = words[..., _VALUE_WORD]
+        if self.signed:
+            value_bits = _monotone_bits(value_bits)
+        weights = words[..., _WEIGHT_WORD].view(torch.float32)
+        return _band_average(value_bits.view(torch.float32), weights, bands, rows, buffers)
+
+
+class _SortedWindows:
+    """Windows of float64 images, whose values fill a key alone: sorted by argsort, weights gathered."""
+
+    def __init__(self, images, kernel, center):
+        padding = _padding(kernel.shape, center)
+        self.padded = F.pad(images, padding)
+        self.weights = kernel
+        # Out-of-image window entries get weight 0: they take no room in the stack, as if absent.
+        self.inside = F.pad(torch.ones(1, *images.shape[1:], device=images.device, dtype=kernel.dtype), padding)
+
+    def filter(self, images, rows, bands, buffers):
+        kh, kw = self.weights.shape
+        values = _unfold(self.padded[images], rows, kh, kw).reshape(-1, kh * kw)
+        weights = (_unfold(self.inside, rows, kh, kw) * self.weights).reshape(-1, kh * kw)
+        order = _argsort_rows(values, use_numpy=values.device.type == "cpu")
+        weights = torch.gather(weights.repeat(values.shape[0] // weights.shape[0], 1), 1, order)
+        return _band_average(torch.gather(values, 1, order), weights, bands, rows, buffers)
+
+
+def _chunks(count, height, width, window):
+    """(images, rows) slices of a [count, height, width] stack, each within the chunk bound."""
+    per_image = height * width * window
+    if per_image <= _WINDOW_ELEMENTS_PER_CHUNK:
+        step = _WINDOW_ELEMENTS_PER_CHUNK // per_image
+        for first in range(0, count, step):
+            yield slice(first, min(count, first + step)), slice(0, height)
+        return
+    rows_per_chunk = max(1, _WINDOW_ELEMENTS_PER_CHUNK // (width * window))
+    for index in range(count):
+        for top_row in range(0, height, rows_per_chunk):
+            yield slice(index, index + 1), slice(top_row, min(height, top_row + rows_per_chunk))
 
 
 def weighted_histogram_filter(
@@ -130,28 +274,34 @@ def weighted_histogram_filter(
     The window of pixel (y, x) covers img[y - cy + i, x - cx + j] for kernel[i, j], with
     (cy, cx) = `kernel_center`; only pixels inside the image count. A band narrower than
     `min_width` weight units is widened around its middle and shifted back inside the stack.
+    Works in float32 (float64 for float64 images) with stack positions in float64, chunk by chunk.
     """
-    _check_filter_args(img, percentile_min, percentile_max, min_width)
+    return weighted_histogram_passes(img, kernel, kernel_center, [(percentile_min, percentile_max, min_width)])
+
+
+def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) -> torch.Tensor:
+    """weighted_histogram_filter once per (percentile_min, percentile_max, min_width) in `passes`, each
+    pass filtering the one before; they share their work space."""
+    check_tensor(img, "weighted_histogram_filter: img")
+    if img.ndim not in (2, 3):
+        raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
+    for band in passes:
+        _check_band(*band)
     kernel = _checked_kernel(kernel)
-    cy, cx = _center_pair(kernel_center, tuple(kernel.shape))
-    kh, kw = kernel.shape
+    center = _center_pair(kernel_center, tuple(kernel.shape))
+
+    images = img.detach().reshape(-1, *img.shape[-2:])
+    packed = images.dtype != torch.float64  # float32 values and weights pack into one int64 key
+    images = images.float() if packed else images
     wide = wide_float(img.device)
-
-    batch = img.reshape(-1, *img.shape[-2:])
-    n, height, width = batch.shape
-    padding = (cx, kw - 1 - cx, cy, kh - 1 - cy)
-    # Out-of-image window entries get weight 0: they take no room in the stack, as if absent.
-    padded = F.pad(batch, padding)
-    inside = F.pad(torch.ones(1, height, width, device=img.device, dtype=wide), padding)
-    kernel_row = kernel.to(device=img.device, dtype=wide).reshape(1, -1)
-
-    rows_per_chunk = max(1, _WINDOW_ELEMENTS_PER_CHUNK // max(1, n * width * kh * kw))
-    out_rows = []
-    for top_row in range(0, height, rows_per_chunk):
-        rows = min(rows_per_chunk, height - top_row)
-        span = slice(top_row, top_row + rows + kh - 1)
-        values = _windows(padded[:, span], rows, kh, kw)
-        weights = (_windows(inside[:, span], rows, kh, kw) * kernel_row).repeat(n, 1)
-        filtered = _filter_windows(values, weights, percentile_min, percentile_max, min_width)
-        out_rows.append(filtered.reshape(n, rows, width))
-    return torch.cat(out_rows, dim=1).reshape(img.shape).to(img.dtype)
+    chunks = list(_chunks(*images.shape, kernel.numel()))
+    largest = max((c.stop - c.start) * (r.stop - r.start) for c, r in chunks) * images.shape[2] * kernel.numel()
+    buffers = _buffers(largest, img.device, wide)
+    weights = kernel.to(device=img.device, dtype=torch.float32 if packed else wide)  # as they are stacked
+    for bands in _stack_bands(weights, center, *images.shape[1:], passes, wide):
+        windows = (_PackedWindows if packed else _SortedWindows)(images, weights, center)
+        out = torch.empty_like(images)
+        for chunk, rows in chunks:
+            out[chunk, rows] = windows.filter(chunk, rows, bands, buffers)
+        images = out
+    return images.reshape(img.shape).to(img.dtype)

@@ -149,3 +149,45 @@ def test_torch_and_numpy_orderings_agree(dtype):
     by_torch = histogram_filter._argsort_rows(values, use_numpy=False)
     by_numpy = histogram_filter._argsort_rows(values, use_numpy=True)
     assert torch.equal(torch.gather(values, 1, by_torch), torch.gather(values, 1, by_numpy))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+@pytest.mark.parametrize("seed", range(4))
+def test_signed_values_and_every_dtype_match_reference(seed, dtype):
+    # Negative values (and -0.0) take the packed keys' sign mapping; float64 takes the argsort path.
+    rng = np.random.default_rng(200 + seed)
+    img = (rng.standard_normal((int(rng.integers(1, 10)), int(rng.integers(1, 10)))) * 4).astype(np.float32)
+    img.flat[0] = -0.0
+    img = torch.from_numpy(img).to(dtype)
+    kernel = rng.random((5, 5))
+    for band in BANDS:
+        expected = np.array(reference_filter(img.double().numpy(), kernel, 2, *band))
+        got = core.weighted_histogram_filter(img, torch.from_numpy(kernel), 2, *band)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got.double().numpy(), expected, rtol=1e-3 if dtype == torch.float16 else 1e-5,
+                                   atol=1e-6)
+
+
+def test_passes_equal_the_filter_applied_in_turn():
+    images = torch.from_numpy(np.stack([_random_image(s, 9, 11) for s in range(3)]))
+    kernel, center = core.gaussian_kernel(1.5, 2)
+    passes = [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0), (0.5, 0.5, 2.0)]
+    expected = images
+    for band in passes:
+        expected = core.weighted_histogram_filter(expected, kernel, center, *band)
+    assert torch.equal(histogram_filter.weighted_histogram_passes(images, kernel, center, passes), expected)
+
+
+def test_torch_and_numpy_key_sorts_agree():
+    # Other devices sort the packed keys with torch; check that path on the CPU against numpy's.
+    keys = torch.randint(-(2**62), 2**62, (300, 25), generator=torch.Generator().manual_seed(0))
+    by_torch = histogram_filter._sort_rows(keys.clone(), use_numpy=False)
+    assert torch.equal(histogram_filter._sort_rows(keys.clone(), use_numpy=True), by_torch)
+    assert (by_torch[:, 1:] >= by_torch[:, :-1]).all()
+
+
+def test_monotone_bits_order_floats_and_invert():
+    values = torch.tensor([-np.inf, -3e38, -2.5, -1e-40, -0.0, 0.0, 1e-40, 2.5, 3e38, np.inf], dtype=torch.float32)
+    keys = histogram_filter._monotone_bits(values.view(torch.int32))
+    assert (keys[1:] >= keys[:-1]).all()
+    assert torch.equal(histogram_filter._monotone_bits(keys).view(torch.float32), values)
