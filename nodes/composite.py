@@ -6,8 +6,9 @@ import torch
 from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch, uncrop
+from ..core.frames import latent_frame_index, temporal_ratio
 from .crop import SoftInpaintCropType
-from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, parameter_input
+from .inputs import SoftMaskScheduleType, checked_mask_for, mask_for_latent, parameter_input, temporal_ratio_of
 from .sampler import LATENT_INFO_KEY
 from .schema import node_schema
 from .soft_blend import SoftSchedule
@@ -23,14 +24,13 @@ def _pick(explicit, carried, what):
     return value
 
 
-def _latent_mask(mask, carried, latent, processed):
-    """A1111's latent mask [B,h,w]: from the mask input, else the one the soft sampler used, else the
-    latent's noise mask."""
-    batch, _, height, width = processed.shape
+def _latent_mask(mask, carried, latent, processed, ratio):
+    """A1111's latent mask [B,h,w] ([B,T,h,w] for video): from the mask input, else the one the soft sampler
+    used, else the latent's noise mask."""
     if mask is None and "latent_mask" in carried:
         return carried["latent_mask"][:, 0]
     mask = _pick(mask, latent.get("noise_mask"), "the mask")
-    return mask_for_latent(checked_mask(mask, batch), batch, height, width)[:, 0]
+    return mask_for_latent(checked_mask_for(mask, processed), processed.shape, ratio)[:, 0]
 
 
 def _at_original_size(original, inpainted, pixel_mask, latent_height):
@@ -52,6 +52,46 @@ def _at_original_size(original, inpainted, pixel_mask, latent_height):
     full_mask = torch.zeros(pixel_mask.shape[0], height, width, device=pixel_mask.device)
     full_mask[:, top:top + decoded_height, left:left + decoded_width] = pixel_mask
     return composite(original, full, full_mask), full_mask
+
+
+def _decoded_ratio(inpainted_frames, batch, latent_frames, known):
+    """(decoded frames per video, temporal ratio): causal VAEs decode the first latent frame to one frame and
+    each further one to `ratio` frames, so T latent frames decode to D = 1 + ratio * (T - 1)."""
+    decoded, remainder = divmod(inpainted_frames, batch)
+    try:
+        ratio = None if remainder else temporal_ratio(decoded, latent_frames, known)
+    except ValueError:
+        ratio = None
+    if ratio is None or decoded != 1 + ratio * (latent_frames - 1):
+        raise ValueError(
+            f"inpainted_image has {inpainted_frames} frames, which {batch} video(s) of {latent_frames} latent "
+            "frames do not decode to: give the VAE Decode output of inpainted_latent"
+        )
+    return decoded, ratio
+
+
+def _video_composite(original, inpainted, changed, latent_shape, known_ratio):
+    """Composite decoded frames [B*D,H,W,C] over the original's: each decoded frame takes the compositing
+    mask of the latent frame it decodes from (changed: [B,T,h,w])."""
+    decoded, ratio = _decoded_ratio(inpainted.shape[0], *changed.shape[:2], known_ratio)
+    frames = pixel_composite_mask(changed.flatten(0, 1), *inpainted.shape[1:3]).unflatten(0, changed.shape[:2])
+    pixel_mask = frames[:, latent_frame_index(decoded, ratio, frames.device)].flatten(0, 1)
+    return _video_at_original_size(original, inpainted, pixel_mask, latent_shape, ratio)
+
+
+def _video_at_original_size(original, inpainted, pixel_mask, latent_shape, ratio):
+    """Composite the decoded frames over the original video's. The frames the encoder dropped at the end
+    (up to ratio - 1 beyond the 1 + ratio * (T - 1) it decodes to) come back as the original's."""
+    batch, frames, decoded = latent_shape[0], original.shape[0], inpainted.shape[0]
+    most = decoded if batch > 1 else ratio * latent_shape[2]
+    if not decoded <= frames <= most:
+        raise ValueError(
+            f"original_image has {frames} frames but the {decoded} decoded frames come from {decoded}"
+            + (f" to {most}" if most > decoded else "") + ": give the video that was encoded"
+        )
+    image, mask = _at_original_size(original[:decoded], inpainted, pixel_mask, latent_shape[-2])
+    rest = original[decoded:]
+    return torch.cat([image, rest.to(image)]), torch.cat([mask, mask.new_zeros(rest.shape[:3])])
 
 
 def _stitched(crop, original, inpainted, pixel_mask):
@@ -117,8 +157,11 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                 crop=None) -> io.NodeOutput:
         carried = inpainted_latent.get(LATENT_INFO_KEY, {})
         processed = inpainted_latent["samples"]
-        if processed.ndim != 4:
-            raise ValueError(f"inpainted_latent must be an image latent [B,C,H,W], got shape {tuple(processed.shape)}")
+        if processed.ndim not in (4, 5):
+            raise ValueError(f"inpainted_latent must be [B,C,H,W] or a video latent [B,C,T,H,W], got shape "
+                             f"{tuple(processed.shape)}")
+        if processed.ndim == 5 and crop is not None:
+            raise ValueError("crop: only masked (Soft Inpaint Crop) is for pictures; a video latent has no crop")
         original = _pick(None if original_latent is None else original_latent["samples"], carried.get("original"),
                          "the original latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
@@ -130,16 +173,20 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             mask_influence=mask_influence, difference_threshold=difference_threshold,
             difference_contrast=difference_contrast,
         )
+        ratio = temporal_ratio_of(latent_format)
         # Distances in the latent space the model samples in, as A1111 measures them.
         changed = adaptive_latent_mask(
-            _latent_mask(mask, carried, inpainted_latent, processed).to(processed.device),
+            _latent_mask(mask, carried, inpainted_latent, processed, ratio).to(processed.device),
             latent_format.process_in(original.float().to(processed.device)),
             latent_format.process_in(processed.float()),
             settings,
         )
-        pixel_mask = pixel_composite_mask(changed, inpainted_image.shape[1], inpainted_image.shape[2])
-        if crop is not None:
-            image, full_mask = _stitched(crop, original_image, inpainted_image, pixel_mask)
+        if processed.ndim == 5:
+            image, full_mask = _video_composite(original_image, inpainted_image, changed, processed.shape, ratio)
         else:
-            image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[2])
+            pixel_mask = pixel_composite_mask(changed, inpainted_image.shape[1], inpainted_image.shape[2])
+            if crop is not None:
+                image, full_mask = _stitched(crop, original_image, inpainted_image, pixel_mask)
+            else:
+                image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[2])
         return io.NodeOutput(image, full_mask, ui=ui.PreviewMask(full_mask, cls=cls))

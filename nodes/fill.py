@@ -59,7 +59,7 @@ class SoftInpaintFill(io.ComfyNode):
         if model is None:
             raise ValueError(f"masked_content '{masked_content}' needs the model input (for its latent scale)")
         latent_format = model.get_model_object("latent_format")
-        latent_mask = mask_for_latent(mask, samples.shape[0], *samples.shape[2:]).to(samples.device)
+        latent_mask = mask_for_latent(mask, samples.shape).to(samples.device)
         noise = None
         if masked_content == "latent noise":
             noise = comfy.sample.prepare_noise(samples, seed).to(samples.device)

@@ -5,6 +5,7 @@ import torch
 from comfy_api.latest import io
 
 from ..core import PARAMETERS, latent_mask
+from ..core.frames import frames_per_latent_frame
 
 SoftMaskScheduleType = io.Custom("SOFT_MASK_SCHEDULE")
 
@@ -48,19 +49,59 @@ def checked_mask(mask: torch.Tensor, batch: int | None, input_name: str = "mask"
     return mask.clamp(0, 1).unsqueeze(1)
 
 
-def mask_for_latent(mask: torch.Tensor, batch: int, height: int, width: int) -> torch.Tensor:
-    """A1111's latent mask of a checked pixel mask, for a latent of height x width: [batch, 1, height, width].
+def checked_mask_for(mask, samples: torch.Tensor, input_name: str = "mask") -> torch.Tensor:
+    """checked_mask for a latent: one mask per sample of an image latent; a video latent [B,C,T,h,w] takes
+    the MASK's batch as frames (as ComfyUI's reshape_mask does), one set for every sample, or a video noise
+    mask [1,1,T,H,W] (what the soft sampler leaves on its output latent)."""
+    if samples.ndim == 4:
+        return checked_mask(mask, samples.shape[0], input_name)
+    if isinstance(mask, torch.Tensor) and mask.ndim == 5 and mask.shape[:2] == (1, 1):
+        mask = mask[0, 0]
+    return checked_mask(mask, None, input_name)
 
-    A picture whose size is not a multiple of the latent scale was cropped, centred, by the VAE encoder
-    (ComfyUI's way); the mask is cropped alike first so that it lines up with the latent.
+
+def temporal_ratio_of(latent_format) -> int | None:
+    """The temporal compression the model's latent format reports (newer ComfyUIs; 1 there also means
+    "not given"), or None: the frame mapping is then inferred from the frame counts."""
+    ratio = getattr(latent_format, "temporal_downscale_ratio", None)
+    return ratio if isinstance(ratio, int) and ratio > 1 else None
+
+
+def mask_for_latent(mask: torch.Tensor, shape, ratio: int | None = None) -> torch.Tensor:
+    """A1111's latent mask of a checked pixel mask for a latent of `shape`: [B,1,h,w] for an image latent
+    [B,C,h,w], [B,1,T,h,w] for a video latent [B,C,T,h,w].
+
+    A video mask's frames ([F,1,H,W]) are one frame for all, one per latent frame, or the pixel frames: each
+    latent frame then takes the union of the frames it is encoded from (core.frames; `ratio` is the temporal
+    compression when known, else inferred from F and T). A picture whose size is not a multiple of the
+    latent scale was cropped, centred, by the VAE encoder (ComfyUI's way); the mask is cropped alike first
+    so that it lines up with the latent.
     """
+    batch, (height, width) = shape[0], shape[-2:]
+    if len(shape) == 5:
+        frames = _frames_per_latent_frame(mask[:, 0], shape[2], ratio)
+        return _latent_mask_of(frames, height, width)[None, None].expand(batch, -1, -1, -1, -1)
+    if len(shape) != 4:
+        raise ValueError(f"the latent must be [B,C,h,w] or [B,C,T,h,w], got shape {tuple(shape)}")
     if mask.shape[0] not in (1, batch):
         raise ValueError(f"mask has a batch of {mask.shape[0]} but the latent has {batch}")
-    pixels = mask[:, 0]
+    return _latent_mask_of(mask[:, 0], height, width)[:, None].expand(batch, -1, -1, -1)
+
+
+def _frames_per_latent_frame(masks: torch.Tensor, latent_frames: int, ratio: int | None) -> torch.Tensor:
+    try:
+        return frames_per_latent_frame(masks, latent_frames, ratio)
+    except ValueError as error:
+        raise ValueError(f"mask: {error}. Give one frame, one per latent frame ({latent_frames}) or one per "
+                         "frame of the video") from None
+
+
+def _latent_mask_of(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """latent_mask of [N,H,W] pixel masks, centre-cropped first as the VAE encoder crops odd sizes."""
     scale = max(1, round(pixels.shape[-2] / height))
     if (pixels.shape[-2] // scale, pixels.shape[-1] // scale) == (height, width):
         pixels = centre_crop(pixels, height * scale, width * scale)
-    return latent_mask(pixels, height, width)[:, None].expand(batch, -1, -1, -1)
+    return latent_mask(pixels, height, width)
 
 
 def centre_crop(images: torch.Tensor, height: int, width: int) -> torch.Tensor:

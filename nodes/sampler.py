@@ -5,7 +5,14 @@ from comfy_api.latest import io
 
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
-from .inputs import SoftMaskScheduleType, checked_mask, mask_for_latent, noise_multiplier_input
+from .inputs import (
+    SoftMaskScheduleType,
+    checked_mask,
+    checked_mask_for,
+    mask_for_latent,
+    noise_multiplier_input,
+    temporal_ratio_of,
+)
 from .schema import node_schema
 from .soft_blend import MISSING_MASK, SoftSchedule, with_soft_inpainting
 
@@ -64,8 +71,9 @@ class SoftLatentBlendKSampler(io.ComfyNode):
             mask = latent_image.get("noise_mask")
         if mask is None:
             raise ValueError(MISSING_MASK)
-        mask = checked_mask(mask, samples.shape[0])
-        nmask = mask_for_latent(mask, samples.shape[0], *samples.shape[-2:])
+        latent_format = model.get_model_object("latent_format")
+        mask = checked_mask_for(mask, samples)
+        nmask = mask_for_latent(mask, samples.shape, temporal_ratio_of(latent_format))
         latent = {**latent_image, "noise_mask": nmask}
         patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask=mask)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
@@ -74,7 +82,7 @@ class SoftLatentBlendKSampler(io.ComfyNode):
             "original": samples,
             "latent_mask": nmask,
             "schedule": schedule,
-            "latent_format": model.get_model_object("latent_format"),
+            "latent_format": latent_format,
         }
         return io.NodeOutput(out)
 

@@ -14,7 +14,8 @@ import comfy.patcher_extension
 import torch
 
 from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
-from .inputs import mask_for_latent
+from ..core.frames import frames_per_latent_frame
+from .inputs import mask_for_latent, temporal_ratio_of
 
 WRAPPER_KEY = "soft_inpainting"
 MISSING_MASK = (
@@ -117,7 +118,8 @@ def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_m
         if denoise_mask is None and pixel_mask is None:
             raise ValueError(MISSING_MASK)
         original = latent_image if latent_image is not None else torch.zeros_like(noise)
-        nmask, model_mask = _run_masks(pixel_mask, denoise_mask, noise)
+        ratio = temporal_ratio_of(guider.inner_model.latent_format)
+        nmask, model_mask = _run_masks(pixel_mask, denoise_mask, noise, ratio)
         model_options = extra_args["model_options"]  # the run's own copy (CFGGuider.inner_sample clones it)
         run = _SoftBlendRun(original, nmask, model_mask, schedule, _is_flow(guider.inner_model.model_sampling),
                             model_options.get("denoise_mask_function"))
@@ -131,22 +133,30 @@ def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_m
     return sampler_sample
 
 
-def _run_masks(pixel_mask, denoise_mask, noise):
+def _run_masks(pixel_mask, denoise_mask, noise, ratio):
     """(blend mask, inpainting-model mask) at the latent's size. From the pixel mask when the node has it,
     as A1111 makes them; otherwise the noise mask as ComfyUI resized it (unrounded)."""
-    batch, _, height, width = noise.shape[:2] + noise.shape[-2:]
     if pixel_mask is None:
         mask = denoise_mask[:, :1].to(device=noise.device, dtype=torch.float32)
         return mask, mask
-    nmask = mask_for_latent(pixel_mask, batch, height, width).to(noise.device)
-    model_mask = conditioning_mask(pixel_mask[:, 0], height, width).expand(batch, -1, -1, -1).to(noise.device)
-    return nmask, model_mask
+    nmask = mask_for_latent(pixel_mask, noise.shape, ratio).to(noise.device)
+    return nmask, _model_mask(pixel_mask, noise.shape, ratio).to(noise.device)
+
+
+def _model_mask(pixel_mask, shape, ratio):
+    """The inpainting-model mask: [B,1,h,w], or [B,1,T,h,w] from each latent frame's pixel mask."""
+    height, width = shape[-2:]
+    if len(shape) == 4:
+        return conditioning_mask(pixel_mask[:, 0], height, width).expand(shape[0], -1, -1, -1)
+    frames = frames_per_latent_frame(pixel_mask[:, 0], shape[2], ratio)  # mask_for_latent checked the counts
+    return conditioning_mask(frames, height, width)[:, 0][None, None].expand(shape[0], -1, -1, -1, -1)
 
 
 def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None):
     """A clone of the ModelPatcher `model` whose sampler runs soft-blend every step (replacing any
-    earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked) gives
-    A1111's latent mask; without it the latent's noise mask is used as ComfyUI hands it to the sampler."""
+    earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked; for a
+    video latent [frames,1,H,W]) gives A1111's latent mask; without it the latent's noise mask is used as
+    ComfyUI hands it to the sampler."""
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(

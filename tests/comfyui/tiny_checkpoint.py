@@ -46,6 +46,19 @@ Why it is small yet still detected as SD3:
 - VAE (`first_stage_model.*`): TAESD's layout with 16 latent channels (ComfyUI reads the channel
   count from `taesd_decoder.1.weight`), `vae_scale`=1, `vae_shift`=0.
 
+Wan 2.1 (video): `build_tiny_wan_model(path, seed)` and `build_tiny_wan_vae(path, seed)` write the two
+separate files a real Wan graph loads (UNETLoader, VAELoader), without prefixes as ComfyUI's repackaged
+files are:
+- Diffusion model: ComfyUI takes any `head.modulation` as Wan 2.1 and reads the rest from the weights
+  (dim from the modulation, heads = dim / 128, ffn width, block count, in_dim 16 and no `img_emb`: T2V).
+  So we store dim 128 (one head), one block and an ffn width of 256, with Wan's 4096-wide text
+  embedding: ~1M parameters. Its latent format is Wan21 (16 channels, flow, shift 8).
+- VAE: ComfyUI takes `decoder.middle.0.residual.0.gamma` (without the 2.2 upsampler key) as the Wan 2.1
+  VAE, a causal 3-D VAE (first frame alone, then 4 frames per latent frame, 8x spatially) whose only
+  size read from the weights is `dim` (from `decoder.head.0.gamma`): dim 8 instead of 96.
+The text encoder (UMT5-XXL) is far too large; tests build the cross-attention input themselves
+([1, tokens, 4096]) or take a tiny 4096-wide CLIP-L from the SD3 checkpoint.
+
 Every tensor gets a value from a `torch.Generator` seeded by `seed` (ComfyUI leaves weights
 uninitialised): matrices/convolutions normal with std 1/sqrt(fan_in) so activations keep their
 scale, embeddings (CLIP token/position, MMDiT position table) normal with std 0.02, norm weights 1,
@@ -122,6 +135,30 @@ def _vae_keys(latent_channels):
     return {"first_stage_model." + k: v.shape for k, v in vae.state_dict().items()}
 
 
+_WAN_DIM = 128  # one 128-wide attention head
+_WAN_VAE_DIM = 8
+
+
+def _wan_model_keys():
+    import comfy.ops
+    from comfy.ldm.wan.model import WanModel
+
+    model = WanModel(model_type="t2v", patch_size=(1, 2, 2), in_dim=16, dim=_WAN_DIM, ffn_dim=2 * _WAN_DIM,
+                     freq_dim=256, text_dim=4096, out_dim=16, num_heads=1, num_layers=1, device="meta",
+                     operations=comfy.ops.disable_weight_init)
+    return {k: v.shape for k, v in model.state_dict().items()}
+
+
+def _wan_vae_keys():
+    import torch
+    from comfy.ldm.wan.vae import WanVAE
+
+    with torch.device("meta"):
+        vae = WanVAE(dim=_WAN_VAE_DIM, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+                     temperal_downsample=[False, True, True], dropout=0.0)
+    return {k: v.shape for k, v in vae.state_dict().items()}
+
+
 def _init(key, shape, gen):
     import torch
 
@@ -132,6 +169,8 @@ def _init(key, shape, gen):
         return torch.zeros(shape)
     if key == "first_stage_model.taesd_decoder.19.bias":  # final conv(64, 3): centre images on grey
         return torch.full(shape, 0.5)
+    if name == "gamma":  # Wan VAE RMS norms ([dim, 1, 1(, 1)])
+        return torch.ones(shape)
     if name == "bias":
         return torch.zeros(shape)
     if len(shape) == 1:  # GroupNorm / LayerNorm weights
@@ -173,3 +212,27 @@ def build_tiny_checkpoint(path, kind="sd15", seed=0, text_encoder_dtype=None):
             tensors[key] = _init(key, tuple(keys[key]), gen).to(dtype).contiguous()
     save_file(tensors, str(path), metadata={"format": "pt"})
     return path
+
+
+def _save(path, keys, seed, dtype):
+    import torch
+    from safetensors.torch import save_file
+
+    gen = torch.Generator().manual_seed(seed)
+    tensors = {key: _init(key, tuple(keys[key]), gen).to(dtype).contiguous() for key in sorted(keys)}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+    return path
+
+
+def build_tiny_wan_model(path, seed=0):
+    """Write a tiny random Wan 2.1 T2V diffusion model (UNETLoader's file, float16) to `path`."""
+    import torch
+
+    return _save(path, _wan_model_keys(), seed, torch.float16)
+
+
+def build_tiny_wan_vae(path, seed=0):
+    """Write a tiny random Wan 2.1 VAE (VAELoader's file, float32) to `path`."""
+    import torch
+
+    return _save(path, _wan_vae_keys(), seed, torch.float32)
