@@ -4,6 +4,11 @@ Around each pixel, the pixels under the kernel are sorted by value and stacked, 
 kernel weight. The output is the average value over a band of that stack, from `percentile_min` to
 `percentile_max` of its height, each pixel counted by how much of it lies inside the band. A band of
 0.5-0.5 widened to one unit is a weighted median; 0.9-1 is a soft maximum.
+
+How: each window entry becomes one int64 key, its float32 value's bits high and its weight's bits low, so
+a plain integer sort (numpy's, in place) orders values with their weights in tow; no argsort, no gathers.
+Stack positions are summed in float64. Which entries lie inside the image, and so each stack's band,
+depends only on how near an edge a pixel is: worked out once per kind of pixel. Chunks bound the memory.
 """
 
 import math
@@ -18,7 +23,7 @@ from .precision import wide_float
 from .tensor_checks import check_range, check_tensor
 
 # Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
-# and videos; small enough that a chunk's int64 keys stay in the CPU's cache.
+# and videos: the work space is 32 bytes an element (8 MiB), larger chunks gain nothing.
 _WINDOW_ELEMENTS_PER_CHUNK = 1 << 18
 
 # Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
@@ -116,7 +121,7 @@ def _stack_bands(weights, center, height, width, passes, dtype):
     low, high = _band(total, percentile_min, percentile_max, min_width)
     covered = np.clip(total, low, high) - low
     inverse = np.divide(1, covered, out=np.zeros_like(covered), where=covered != 0)
-    bands = np.stack([low, high, inverse], axis=1)[:, :, row_kind][..., column_kind]
+    bands = np.ascontiguousarray(np.stack([low, high, inverse], axis=1)[:, :, row_kind][..., column_kind])
     return torch.from_numpy(bands).to(device=device, dtype=dtype).unbind(0)
 
 
@@ -208,17 +213,18 @@ class _PackedWindows:
         keys = (bits.to(torch.int64) << 32) | _LOW_WORD
         self.padded = F.pad(keys, _padding(kernel.shape, center))
         weight_bits = kernel.view(torch.int32).to(torch.int64)
-        self.masks = (weight_bits & _LOW_WORD) | ~_LOW_WORD  # keeps a key's value and sets its weight
+        masks = (weight_bits & _LOW_WORD) | ~_LOW_WORD  # keeps a key's value and sets its weight
+        self.kernel_shape, self.mask_rows = masks.shape, masks.unbind(0)
         self.use_numpy = images.device.type == "cpu"
 
     def filter(self, images, rows, bands, buffers):
         """Filter `rows` of the `images` (slices): [n, rows, W]."""
-        padded, (kh, kw) = self.padded[images], self.masks.shape
+        padded, (kh, kw) = self.padded[images], self.kernel_shape
         shape = (padded.shape[0], rows.stop - rows.start, padded.shape[2] - kw + 1, kh, kw)
         keys = buffers.keys[: math.prod(shape)].view(shape)
         for i in range(kh):  # a kernel row at a time: faster than one 5-D strided pass
             window_row = padded[:, rows.start + i: rows.stop + i].unfold(2, kw, 1)
-            torch.bitwise_and(window_row, self.masks[i], out=keys[:, :, :, i])
+            torch.bitwise_and(window_row, self.mask_rows[i], out=keys[:, :, :, i])
         keys = _sort_rows(keys.reshape(-1, kh * kw), self.use_numpy)
         words = keys.view(torch.int32).reshape(*keys.shape, 2)
         value_bits = words[..., _VALUE_WORD]
