@@ -7,6 +7,7 @@ run pytest with the Python that ComfyUI runs on (its requirements installed), fo
 """
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -102,9 +103,33 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def running_server(comfyui_path: Path, base: Path):
+    """A ComfyUI server on a free loopback port, its base directory `base` (models/, input/, custom_nodes/...).
+    Yields its URL; the server is stopped afterwards."""
+    (base / "input").mkdir(exist_ok=True)
+    port = _free_port()
+    with open(base / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+             "--base-directory", str(base), "--disable-auto-launch"],
+            cwd=comfyui_path, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url, server, base / "server.log")
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
 @pytest.fixture(scope="session")
 def comfy_server(comfyui_path, checkpoints_dir, tmp_path_factory):
-    """A ComfyUI server on a free loopback port, with this pack in its custom nodes.
+    """A ComfyUI server with this pack in its custom nodes and the tiny checkpoints in its models.
 
     Yields (base_url, base_directory); the base directory holds models/, input/ and output/.
     """
@@ -113,25 +138,19 @@ def comfy_server(comfyui_path, checkpoints_dir, tmp_path_factory):
     (base / "custom_nodes" / "soft-inpainting").symlink_to(REPO_ROOT, target_is_directory=True)
     (base / "models").mkdir()
     (base / "models" / "checkpoints").symlink_to(checkpoints_dir, target_is_directory=True)
-    (base / "input").mkdir()
-    port = _free_port()
-    log = open(base / "server.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-         "--base-directory", str(base), "--disable-auto-launch"],
-        cwd=comfyui_path, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server, base / "server.log")
+    with running_server(comfyui_path, base) as url:
         yield url, base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def comfy_server_without_pack(comfyui_path, tmp_path_factory):
+    """The same ComfyUI with no custom nodes at all, to tell what ComfyUI and its frontend do by themselves.
+
+    Yields (base_url, base_directory)."""
+    base = tmp_path_factory.mktemp("comfy_without_pack")
+    (base / "custom_nodes").mkdir()
+    with running_server(comfyui_path, base) as url:
+        yield url, base
 
 
 def _wait_until_up(url, server, log_path, timeout=180):

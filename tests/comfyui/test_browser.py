@@ -1,6 +1,7 @@
 """The pack in the real ComfyUI frontend: Debian's Chromium, headless, driven by Playwright.
 
-Every example UI workflow loads with all node types known and no console errors; the Soft Mask Schedule
+Every example UI workflow loads with all node types known and no console errors of the pack's making (errors
+that the same editor logs without the pack are the frontend's); the Soft Mask Schedule
 node draws its chart (web/soft_inpainting.js) and redraws it when a widget changes; a run shows the
 Adaptive Difference Composite's mask preview on the node. Screenshots go to tests/output/browser/.
 
@@ -10,6 +11,7 @@ Needs, besides COMFYUI_PATH (see conftest.py):
 All traffic stays on the loopback server: any other request is aborted (and listed in the failure messages).
 """
 
+import contextlib
 import io
 import json
 import shutil
@@ -44,6 +46,7 @@ VIEWPORT = {"width": 1920, "height": 1080}
 CURVE_COLORS = {0.25: (0x4A, 0xA8, 0xFF), 0.5: (0xFF, 0xB0, 0x20), 0.75: (0xFF, 0x4F, 0x7B)}  # as in the .js
 KARRAS_SD15 = {"n": 20, "sigma_min": 0.0292, "sigma_max": 14.6146, "rho": 7.0}
 
+BARE_READY = "() => !!(window.app?.graph && window.app.canvas)"
 READY = """() => !!(window.app?.graph && window.app.canvas && window.LiteGraph?.registered_node_types?.SoftMaskSchedule
     && window.app.extensions?.some((e) => e.name === "soft-inpainting.SoftMaskScheduleChart"))"""
 VIEW_SETTLED = """() => new Promise((done) => {
@@ -56,75 +59,134 @@ VIEW_SETTLED = """() => new Promise((done) => {
     };
     requestAnimationFrame(check);
 })"""
+# The on-screen box of all nodes, title bars included, with a margin.
+GRAPH_BOX = """() => {
+    const corners = app.graph.nodes.flatMap((n) => [
+        app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT]),
+        app.canvas.ds.convertOffsetToCanvas([n.pos[0] + n.size[0], n.pos[1] + n.size[1]])]);
+    const rect = app.canvas.canvas.getBoundingClientRect(), margin = 16;
+    const x = Math.max(rect.left, rect.left + Math.min(...corners.map((c) => c[0])) - margin);
+    const y = Math.max(rect.top, rect.top + Math.min(...corners.map((c) => c[1])) - margin);
+    return { x, y, width: Math.min(rect.right, rect.left + Math.max(...corners.map((c) => c[0])) + margin) - x,
+             height: Math.min(rect.bottom, rect.top + Math.max(...corners.map((c) => c[1])) + margin) - y };
+}"""
 TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
-@pytest.fixture(scope="module")
-def editor(comfy_server, tmp_path_factory):
-    """A page with the ComfyUI editor open, and the lists its console errors and blocked requests go to."""
-    url, base = comfy_server
+class Console:
+    """The page's console errors (and uncaught exceptions), each as (text, url) with the server's address
+    replaced by <server>, so that two servers' pages compare. Errors of requests this test blocked (a
+    non-loopback address, e.g. the editor's release check) are left out: they are the test's doing."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.errors: list[tuple[str, str]] = []
+        self.blocked: list[str] = []
+
+    def _key(self, text: str, url: str) -> tuple[str, str]:
+        return text.replace(self.origin, "<server>"), url.replace(self.origin, "<server>")
+
+    def on_console(self, message):
+        url = message.location.get("url", "")
+        if message.type == "error" and not (message.text.startswith("Failed to load resource") and url in self.blocked):
+            self.errors.append(self._key(message.text, url))
+
+    def on_page_error(self, error):
+        self.errors.append(self._key(f"pageerror: {error}", ""))
+
+    def route(self, route):
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+
+@contextlib.contextmanager
+def _editor_page(url, base, tmp_path_factory, ready):
+    """The ComfyUI editor at `url` in headless Chromium, opened as a first-time user who closed the tutorial;
+    yields (page, console) once `ready` holds."""
     _write_example_image(base / "input" / "example.png")  # what the workflows' LoadImage shows; no 404
     # A first visit opens the templates browser over the canvas; mark the tutorial done, as a user would.
     _post_setting(url, "Comfy.TutorialCompleted", True)
     # Draw node titles and widgets at any zoom, so the fitted whole-workflow screenshots stay readable.
     _post_setting(url, "LiteGraph.Canvas.MinFontSizeForLOD", 0)
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
-    errors, blocked = [], []
+    console = Console(url)
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium_profile")), executable_path=str(CHROMIUM), headless=True,
             args=CHROMIUM_ARGS, viewport=VIEWPORT, device_scale_factor=1,
         )
         try:
-            context.route("**/*", lambda route: _loopback_only(route, blocked))
+            context.route("**/*", console.route)
             page = context.new_page()
-            page.on("console", lambda message: _console_error(message, errors, blocked))
-            page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+            page.on("console", console.on_console)
+            page.on("pageerror", console.on_page_error)
             page.goto(url)
-            page.wait_for_function(READY, timeout=120_000)
-            # Record the missing-nodes dialog instead of trusting that it would be visible.
-            page.evaluate("""() => {
-                window.__missingNodeTypes = [];
-                const show = app.showMissingNodesError.bind(app);
-                app.showMissingNodesError = (types, ...rest) => {
-                    window.__missingNodeTypes.push(...types.map((t) => (typeof t === "object" ? t.type : t)));
-                    return show(types, ...rest);
-                };
-            }""")
-            assert not errors, f"console errors while opening the editor: {errors}; blocked requests: {blocked}"
-            yield page, errors, blocked, url
+            page.wait_for_function(ready, timeout=120_000)
+            yield page, console
         finally:
             context.close()
 
 
-# A fresh user directory lacks these optional files, which the editor probes for at start-up: 404s.
-USER_FILE_PROBES = ("/user.css", "/api/userdata/user.css", "/api/userdata/comfy.templates.json",
-                    "/api/userdata?dir=workflows&", "/api/userdata?dir=subgraphs&")
+@pytest.fixture(scope="module")
+def frontend_noise(comfy_server_without_pack, tmp_path_factory) -> set[tuple[str, str]]:
+    """What the frontend logs by itself: the errors of the same editor on a ComfyUI without this pack, opened
+    the same way, then loading the frontend's default graph. Errors the pack's page shares with it are the
+    frontend's (frontend 1.49 logs "ComfyApp graph accessed before initialization" at every start, and a
+    fresh user directory 404s on optional user files)."""
+    url, base = comfy_server_without_pack
+    with _editor_page(url, base, tmp_path_factory, BARE_READY) as (page, console):
+        page.evaluate("() => app.loadGraphData()")
+        page.evaluate(TWO_FRAMES)
+        page.wait_for_timeout(2000)  # late start-up requests
+        return set(console.errors)
 
 
-def _console_error(message, errors, blocked):
-    """Collect console errors, except a resource that failed because this test blocked it (a non-loopback
-    request, e.g. the editor's release check on api.comfy.org) or a 404 of USER_FILE_PROBES."""
-    if message.type != "error":
-        return
-    url = message.location.get("url", "")
-    if message.text.startswith("Failed to load resource"):
-        if url in blocked:
-            return
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if "404" in message.text and any(path.startswith(probe) for probe in USER_FILE_PROBES):
-            return
-    errors.append(f"console: {message.text} ({url})")
+@pytest.fixture(scope="module")
+def editor(comfy_server, frontend_noise, tmp_path_factory):
+    """A page with the ComfyUI editor open with the pack, and a function that lists the console errors since
+    the last call that the frontend does not log without the pack."""
+    url, base = comfy_server
+    _stand_in_models(base)
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir(parents=True)
+    with _editor_page(url, base, tmp_path_factory, READY) as (page, console):
+        # Record the missing-nodes dialog instead of trusting that it would be visible.
+        page.evaluate("""() => {
+            window.__missingNodeTypes = [];
+            const show = app.showMissingNodesError.bind(app);
+            app.showMissingNodesError = (types, ...rest) => {
+                window.__missingNodeTypes.push(...types.map((t) => (typeof t === "object" ? t.type : t)));
+                return show(types, ...rest);
+            };
+        }""")
+
+        def pack_errors():
+            own = [error for error in console.errors if error not in frontend_noise]
+            console.errors.clear()
+            return {"errors": own, "blocked requests": list(console.blocked)} if own else None
+
+        assert not (errors := pack_errors()), f"console errors while opening the editor: {errors}"
+        yield page, pack_errors, url
 
 
-def _loopback_only(route, blocked):
-    if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        blocked.append(route.request.url)
-        route.abort()
+# Where each loader of the example workflows looks for its file, under the base directory's models/.
+MODEL_FOLDERS = {"CheckpointLoaderSimple": "checkpoints", "UNETLoader": "diffusion_models", "VAELoader": "vae",
+                 "CLIPLoader": "text_encoders"}
+
+
+def _stand_in_models(base):
+    """The model files the example workflows name, as links to a tiny checkpoint, so that the editor shows the
+    workflows as a user with those models sees them (no missing-model warning over the graph)."""
+    tiny = base / "models" / "checkpoints" / "tiny_sd15.safetensors"
+    for path in WORKFLOWS:
+        for node in json.loads(path.read_text())["nodes"]:
+            if node["type"] in MODEL_FOLDERS:  # the loader's first widget is the file's name
+                folder = base / "models" / MODEL_FOLDERS[node["type"]]
+                folder.mkdir(exist_ok=True)
+                if not (folder / node["widgets_values"][0]).exists():
+                    (folder / node["widgets_values"][0]).symlink_to(tiny.resolve())
 
 
 def _post_setting(url, setting, value):
@@ -160,23 +222,34 @@ def _screenshot(page, name, **kwargs):
     return path
 
 
+def test_console_check_reports_an_error_the_frontend_does_not_log(editor):
+    """The comparison with the page without the pack hides no new error."""
+    page, pack_errors, _ = editor
+    pack_errors()
+    page.evaluate("() => console.error('soft-inpainting: an error of the pack')")
+    errors = pack_errors()
+    assert errors and [text for text, _ in errors["errors"]] == ["soft-inpainting: an error of the pack"]
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.stem for path in WORKFLOWS])
 def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
-    page, errors, blocked, _ = editor
-    errors.clear()
+    page, pack_errors, _ = editor
+    pack_errors()
     workflow = json.loads(path.read_text())
     page.evaluate("() => { window.__missingNodeTypes = []; }")
     _load(page, workflow, path.name, fit=True)
     _screenshot(page, f"workflow_{path.stem}")
+    _screenshot(page, f"graph_{path.stem}", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
 
     loaded = page.evaluate("""() => app.graph.nodes.map((node) => ({
         id: node.id, type: node.type, known: node.type in LiteGraph.registered_node_types,
         errors: !!node.has_errors }))""")
-    assert sorted(node["id"] for node in loaded) == sorted(node["id"] for node in workflow["nodes"])
+    # Frontend 1.49 keeps node ids as strings, 1.35 as numbers.
+    assert sorted(str(node["id"]) for node in loaded) == sorted(str(node["id"]) for node in workflow["nodes"])
     unknown = [node["type"] for node in loaded if not node["known"] or node["errors"]]
     assert not unknown, f"{path.name}: node types the frontend does not know: {unknown}"
     assert page.evaluate("() => window.__missingNodeTypes") == [], f"{path.name}: missing-nodes dialog"
-    assert not errors, f"{path.name}: console errors {errors}; blocked requests: {blocked}"
+    assert not (errors := pack_errors()), f"{path.name}: console errors {errors}"
 
 
 def _chart(page):
@@ -228,8 +301,8 @@ def _color_pixels(png):
 
 
 def test_schedule_chart_draws_and_follows_the_widgets(editor):
-    page, errors, blocked, _ = editor
-    errors.clear()
+    page, pack_errors, _ = editor
+    pack_errors()
     _load(page, json.loads((REPO_ROOT / "workflows" / "soft_inpainting.json").read_text()), "chart.json")
     # Close up on the node at 1.5x (above the zoom where the frontend drops detail). Load Image grows to
     # show example.png and then covers the schedule node in the workflows' layout: move it aside first.
@@ -272,13 +345,13 @@ def test_schedule_chart_draws_and_follows_the_widgets(editor):
                      - np.asarray(Image.open(io.BytesIO(shot_before)).convert("RGB")).astype(int)).sum(axis=-1) > 60
     assert changed.sum() > 200, "the chart on screen did not change with schedule_bias"
     _screenshot(page, "schedule_chart_bias_3_editor")
-    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
+    assert not (errors := pack_errors()), f"console errors {errors}"
 
 
 def test_new_schedule_node_fits_its_chart_and_does_not_save_it(editor):
     """A node added from the library is sized for the chart; the chart is not a saved or queued value."""
-    page, errors, blocked, _ = editor
-    errors.clear()
+    page, pack_errors, _ = editor
+    pack_errors()
     _load(page, {"last_node_id": 0, "last_link_id": 0, "nodes": [], "links": [], "groups": [], "config": {},
                  "extra": {}, "version": 0.4}, "new_node.json")
     page.evaluate("""() => {
@@ -298,13 +371,43 @@ def test_new_schedule_node_fits_its_chart_and_does_not_save_it(editor):
     prompt = page.evaluate("async () => (await app.graphToPrompt()).output")
     assert set(next(iter(prompt.values()))["inputs"]) == {
         "schedule_bias", "preservation_strength", "transition_contrast_boost", "sigma_space"}
-    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
+    assert not (errors := pack_errors()), f"console errors {errors}"
+
+
+def test_nodes_2_vue_mode_shows_every_node_and_the_chart_inside_its_node(editor):
+    """Nodes 2.0 (Vue) mode: each node is a DOM element, and the schedule chart is drawn inside its node."""
+    page, pack_errors, _ = editor
+    pack_errors()
+    page.evaluate("async () => await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', true)")
+    try:
+        _load(page, json.loads((REPO_ROOT / "workflows" / "soft_inpainting.json").read_text()), "vue.json", fit=True)
+        page.wait_for_function("() => document.querySelectorAll('[data-node-id]').length === app.graph.nodes.length")
+        page.wait_for_function("""() => app.graph.nodes.find((n) => n.type === "SoftMaskSchedule").softInpaintCurve""")
+        shown = page.evaluate("""() => {
+            const node = app.graph.nodes.find((n) => n.type === "SoftMaskSchedule");
+            const element = document.querySelector(`[data-node-id="${node.id}"]`);
+            const box = (r) => ({ x: r.x, y: r.y, width: r.width, height: r.height });
+            return { node: box(element.getBoundingClientRect()), curves: node.softInpaintCurve,
+                     charts: [...element.querySelectorAll("canvas")].map((c) => box(c.getBoundingClientRect())) };
+        }""")
+        _screenshot(page, "workflow_vue_soft_inpainting")
+        assert len(shown["charts"]) == 1, f"expected one chart canvas in the node, got {shown['charts']}"
+        chart, node = shown["charts"][0], shown["node"]
+        assert chart["height"] >= 60 and chart["width"] >= 100, f"chart too small: {chart}"
+        assert node["y"] <= chart["y"] and chart["y"] + chart["height"] <= node["y"] + node["height"] + 1, \
+            f"the chart {chart} hangs outside its node {node}"
+        _check_curves(shown, bias=1.0, strength=0.5)
+        pixels = _color_pixels(page.screenshot(clip=chart))
+        assert all(count > 10 for count in pixels.values()), f"curve colours missing from the chart: {pixels}"
+        assert not (errors := pack_errors()), f"console errors {errors}"
+    finally:
+        page.evaluate("async () => await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', false)")
 
 
 def test_composite_mask_preview_shows_after_a_run(editor):
     """The Adaptive Difference Composite's PreviewMask ui output appears on the node (no extension code)."""
-    page, errors, blocked, _ = editor
-    errors.clear()
+    page, pack_errors, _ = editor
+    pack_errors()
     workflow = json.loads((REPO_ROOT / "workflows" / "soft_inpainting.json").read_text())
     for node in workflow["nodes"]:
         if node["type"] == "CheckpointLoaderSimple":
@@ -331,4 +434,4 @@ def test_composite_mask_preview_shows_after_a_run(editor):
     }""")
     page.evaluate(TWO_FRAMES)
     _screenshot(page, "composite_mask_preview_after_run")
-    assert not errors, f"console errors {errors}; blocked requests: {blocked}"
+    assert not (errors := pack_errors()), f"console errors {errors}"
