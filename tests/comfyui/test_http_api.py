@@ -1,5 +1,6 @@
 """The pack in a real ComfyUI server: /object_info, the example API workflow through /prompt, errors."""
 
+import io
 import json
 import time
 import urllib.request
@@ -197,3 +198,25 @@ def test_ui_workflows_are_templates_with_known_node_types(server):
         assert served == json.loads(path.read_text())
         missing = {node["type"] for node in served["nodes"]} - set(info)
         assert not missing, f"{path.name}: unknown node types {missing}"
+        # The template browser shows <name>.jpg beside each custom node template.
+        with urllib.request.urlopen(f"{url}/api/workflow_templates/soft-inpainting/{path.stem}.jpg") as response:
+            thumbnail = Image.open(io.BytesIO(response.read()))
+        assert thumbnail.format == "JPEG" and min(thumbnail.size) >= 256, f"{path.stem}.jpg: {thumbnail.size}"
+
+
+def test_search_aliases_where_comfyui_has_them(server, comfy_nodes):
+    """Newer ComfyUIs (0.33) find the nodes by aliases such as "A1111 inpaint"; 0.8 has no such field and must
+    still load the pack."""
+    import dataclasses
+
+    from comfy_api.latest import io as comfy_io
+
+    url, _, _ = server
+    info = _get(f"{url}/object_info")
+    if "search_aliases" not in {field.name for field in dataclasses.fields(comfy_io.Schema)}:
+        assert all(not info[node_id].get("search_aliases") for node_id in PACK_NODE_IDS)
+        return
+    for node_id in PACK_NODE_IDS:
+        aliases = info[node_id]["search_aliases"]
+        assert {"soft inpaint", "A1111 inpaint"} <= set(aliases), f"{node_id}: {aliases}"
+    assert "only masked" in info["SoftInpaintCrop"]["search_aliases"]
