@@ -29,12 +29,13 @@ def _node_inputs(node_id, node, info, links):
     for name in info["input_order"].get("required", []) + info["input_order"].get("optional", []):
         spec, value = {**required, **optional}[name], node["inputs"].get(name)
         if _is_widget(spec):
+            options = spec[1] if len(spec) > 1 else {}  # a plain list of choices has no options
             if value is None:  # an optional widget left out: the frontend still shows it, at its default
-                value = spec[1].get("default", spec[0][0] if isinstance(spec[0], list) else None)
+                value = options.get("default", spec[0][0] if isinstance(spec[0], list) else None)
             widgets.append(value)
-            if spec[1].get("control_after_generate"):
+            if options.get("control_after_generate"):
                 widgets.append("fixed")
-            if spec[1].get("image_upload"):
+            if options.get("image_upload") or options.get("video_upload"):  # the upload button's value
                 widgets.append("image")
         elif isinstance(value, list):
             links.append([len(links) + 1, int(value[0]), value[1], int(node_id), len(inputs), spec[0]])

@@ -4,6 +4,7 @@ The Wan VAE encodes the first frame alone and every 4 frames after it into one l
 are 3 latent frames (pixel frames 0 | 1-4 | 5-8), decoded back to 9 frames.
 """
 
+import numpy as np
 import pytest
 import torch
 from test_nodes_in_process import _node, soft_sample, stock_sample
@@ -239,3 +240,82 @@ def test_a_crop_with_a_video_latent_is_a_clear_error(wan):
     out = soft_sample(wan, mask=_corner_mask())
     with pytest.raises(ValueError, match="crop: only masked"):
         composite(wan, wan["image"], _decode(wan, out), out, crop={"boxes": [], "original": wan["image"]})
+
+
+VIDEO_SIZE, VIDEO_FRAMES = 128, 5  # 2 latent frames of 16x16
+VIDEO_MASKED = slice(56, 72)
+
+
+def _write_video(path):
+    """A 5-frame mp4 (ComfyUI's LoadVideo decodes it; the test compares with what it decoded, not with these)."""
+    import av
+    import numpy as np
+
+    frames = np.random.default_rng(1).integers(0, 256, size=(VIDEO_FRAMES, VIDEO_SIZE, VIDEO_SIZE, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=16)
+        stream.width = stream.height = VIDEO_SIZE
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def _video_prompt(base, tmp_path):
+    """The shipped Wan graph with the tiny model and VAE. UMT5-XXL is far too large: the text encoder is the tiny
+    SD3 checkpoint's CLIP-L, whose conditioning is as wide (4096) as what Wan's text embedding takes."""
+    import json
+    import uuid
+
+    from PIL import Image
+    from test_http_api import WORKFLOWS
+
+    for folder, path in zip(("diffusion_models", "vae"), wan_files(tmp_path), strict=True):
+        (base / "models" / folder).mkdir(exist_ok=True)
+        (base / "models" / folder / path.name).symlink_to(path)
+    _write_video(base / "input" / "example.mp4")
+    frame = np.zeros((VIDEO_SIZE, VIDEO_SIZE, 4), dtype=np.uint8)
+    frame[..., 3] = 255
+    frame[VIDEO_MASKED, VIDEO_MASKED, 3] = 0  # transparent = the mask LoadImage gives
+    Image.fromarray(frame, "RGBA").save(base / "input" / "example_frame.png")
+    prompt = json.loads((WORKFLOWS / "api" / "soft_inpainting_video.json").read_text())
+    prompt["1"]["inputs"]["unet_name"] = "tiny_wan21_t2v.safetensors"
+    prompt["6"]["inputs"]["vae_name"] = "tiny_wan21_vae.safetensors"
+    prompt["3"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny_sd3.safetensors"}}
+    for encoder in ("4", "5"):
+        prompt[encoder]["inputs"]["clip"] = ["3", 1]
+    prompt["8"]["inputs"]["steps"] = 3
+    prefix = f"test_{uuid.uuid4().hex[:8]}"
+    prompt["11"]["inputs"]["filename_prefix"] = prefix
+    # What LoadVideo decoded, saved the same lossless way, to compare the composite's frames with.
+    prompt["30"] = {"class_type": "SaveAnimatedWEBP", "inputs": {**prompt["11"]["inputs"], "images": ["13", 0],
+                                                                 "filename_prefix": prefix + "_loaded"}}
+    prompt["31"] = {"class_type": "MaskToImage", "inputs": {"mask": ["10", 1]}}
+    # One PNG a frame: animated WebP merges identical frames, as the mask's are within a latent frame.
+    prompt["32"] = {"class_type": "SaveImage", "inputs": {"images": ["31", 0], "filename_prefix": prefix + "_mask"}}
+    return prompt
+
+
+def _webp_frames(base, entry, node_id):
+    from PIL import Image, ImageSequence
+
+    saved = entry["outputs"][node_id]["images"][0]
+    with Image.open(base / "output" / saved["subfolder"] / saved["filename"]) as image:
+        return np.stack([np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)])
+
+
+def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy_server, tmp_path):
+    from PIL import Image
+    from test_http_api import _queue, _wait
+
+    url, base = comfy_server
+    entry = _wait(url, _queue(url, _video_prompt(base, tmp_path)))
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    result, loaded = _webp_frames(base, entry, "11"), _webp_frames(base, entry, "30")
+    assert result.shape == loaded.shape == (VIDEO_FRAMES, VIDEO_SIZE, VIDEO_SIZE, 3)
+    keep = np.stack([np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]))[..., 0] == 0
+                     for saved in entry["outputs"]["32"]["images"]])  # where the compositing mask is 0
+    assert (keep.mean(axis=(1, 2)) > 0.2).all()  # far from the masked square, in every frame
+    assert np.array_equal(result[keep], loaded[keep])
+    assert all(not np.array_equal(result[t, VIDEO_MASKED, VIDEO_MASKED], loaded[t, VIDEO_MASKED, VIDEO_MASKED])
+               for t in range(VIDEO_FRAMES))
