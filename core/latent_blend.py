@@ -6,7 +6,7 @@ import torch
 
 from .precision import wide_float
 from .settings import SoftInpaintSettings
-from .tensor_checks import check_range, check_tensor, result_dtype, unit_mask, working_dtype
+from .tensor_checks import all_finite, check_range, check_tensor, result_dtype, unit_mask, working_dtype
 
 # Added to the blended magnitude before dividing by it, as A1111 does, so zero vectors stay zero.
 MAGNITUDE_EPSILON = 1e-5
@@ -48,7 +48,7 @@ def _blend(a, b, t, detail_preservation, names=("'a'", "'b'", "'t'"), where="lat
     wanted = _power_mean(a_length, b_length, t[:, :1].to(wide), p)
     current = torch.linalg.vector_norm(linear, dim=1, keepdim=True, dtype=wide) + MAGNITUDE_EPSILON
     out = (linear * (wanted / current).to(work)).to(out_dtype)
-    if not bool(torch.isfinite(out).all()):
+    if not all_finite(out):
         raise ValueError(f"{where}: the blend of {names[0]} and {names[1]} overflows {out_dtype}: "
                          "their values are too large for it")
     return out
