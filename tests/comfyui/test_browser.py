@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_video import write_example_video
 
 from core import modified_nmask
 
@@ -106,11 +107,15 @@ class Console:
 def _editor_page(url, base, tmp_path_factory, ready):
     """The ComfyUI editor at `url` in headless Chromium, opened as a first-time user who closed the tutorial;
     yields (page, console) once `ready` holds."""
-    _write_example_image(base / "input" / "example.png")  # what the workflows' LoadImage shows; no 404
+    # What the workflows' LoadImage and LoadVideo show; no 404.
+    _write_example_image(base / "input" / "example.png")
+    _write_example_image(base / "input" / "example_frame.png")
+    write_example_video(base / "input" / "example.mp4")
     # A first visit opens the templates browser over the canvas; mark the tutorial done, as a user would.
     _post_setting(url, "Comfy.TutorialCompleted", True)
     # Draw node titles and widgets at any zoom, so the fitted whole-workflow screenshots stay readable.
     _post_setting(url, "LiteGraph.Canvas.MinFontSizeForLOD", 0)
+    _post_setting(url, "Comfy.Minimap.Visible", False)  # it would cover the graph's corner in the screenshots
     console = Console(url)
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(

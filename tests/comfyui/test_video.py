@@ -246,7 +246,7 @@ VIDEO_SIZE, VIDEO_FRAMES = 128, 5  # 2 latent frames of 16x16
 VIDEO_MASKED = slice(56, 72)
 
 
-def _write_video(path):
+def write_example_video(path):
     """A 5-frame mp4 (ComfyUI's LoadVideo decodes it; the test compares with what it decoded, not with these)."""
     import av
     import numpy as np
@@ -273,7 +273,7 @@ def _video_prompt(base, tmp_path):
     for folder, path in zip(("diffusion_models", "vae"), wan_files(tmp_path), strict=True):
         (base / "models" / folder).mkdir(exist_ok=True)
         (base / "models" / folder / path.name).symlink_to(path)
-    _write_video(base / "input" / "example.mp4")
+    write_example_video(base / "input" / "example.mp4")
     frame = np.zeros((VIDEO_SIZE, VIDEO_SIZE, 4), dtype=np.uint8)
     frame[..., 3] = 255
     frame[VIDEO_MASKED, VIDEO_MASKED, 3] = 0  # transparent = the mask LoadImage gives
