@@ -1,5 +1,6 @@
 """The post-sampling compositing mask and the pixel composite."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -284,3 +285,16 @@ def test_video_bad_shapes(nmask_shape, orig_shape, processed_shape, message):
     with pytest.raises(ValueError, match=message):
         core.adaptive_latent_mask(torch.zeros(nmask_shape), torch.zeros(orig_shape), torch.zeros(processed_shape),
                                   core.SoftInpaintSettings())
+
+
+def test_pixel_mask_reads_pillows_pixels_exactly():
+    """The pixels are read by pasting into shared memory; they must be Pillow's own, for every size and batch."""
+    from PIL import Image, ImageFilter
+
+    generator = torch.Generator().manual_seed(3)
+    latent = torch.rand(2, 9, 13, generator=generator)
+    pixel = core.pixel_composite_mask(latent, 77, 101)
+    for sample, mask in zip(pixel, latent, strict=True):
+        levels = (mask * 255).to(torch.uint8).numpy()
+        image = Image.fromarray(levels).resize((101, 77), Image.LANCZOS).filter(ImageFilter.GaussianBlur(4))
+        assert torch.equal(sample, torch.from_numpy(np.array(image)).float() / 255)
