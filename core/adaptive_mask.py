@@ -1,5 +1,7 @@
 """Stage two of soft inpainting: where the latent barely changed, bring the original pixels back."""
 
+import threading
+
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
@@ -139,11 +141,23 @@ def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> 
     # numpy asks the kernel for huge pages for an array this large: a fresh 4 MiB tensor costs a thousand
     # page faults on first touch, as much as the filtering before.
     pixels = np.empty((len(levels), height, width), dtype=np.float32)
-    levels_8bit = np.empty((height, width), dtype=np.uint8)
+    levels_8bit = _scratch(height * width)[: height * width].reshape(height, width)
     for sample, level in zip(pixels, levels, strict=True):
         image = Image.fromarray(level).resize((width, height), Image.LANCZOS).filter(blur)
         np.divide(_pixels_of(image, levels_8bit), np.float32(255), out=sample, dtype=np.float32)
     return torch.from_numpy(pixels).to(latent_mask.device)
+
+
+_KEPT = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """A uint8 work array of at least `size` bytes, kept between calls, one per thread: a fresh megabyte
+    costs page faults on first touch, as much time as all the rest beyond Pillow's resize and blur."""
+    kept = getattr(_KEPT, "levels", None)
+    if kept is None or kept.size < size:
+        kept = _KEPT.levels = np.empty(size, dtype=np.uint8)
+    return kept
 
 
 def _pixels_of(image: Image.Image, out: np.ndarray) -> np.ndarray:
