@@ -11,6 +11,7 @@ Stack positions are summed in float64. Which entries lie inside the image, and s
 depends only on how near an edge a pixel is: worked out once per kind of pixel. Chunks bound the memory.
 """
 
+import functools
 import math
 import sys
 import threading
@@ -23,9 +24,12 @@ from .precision import wide_float
 from .tensor_checks import check_range, check_tensor
 
 # Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
-# and videos: the work space is 32 bytes an element (16 MiB). A 128x128 latent (a 1024x1024 picture) is
+# and videos: the work space is 24 bytes an element (12 MiB). A 128x128 latent (a 1024x1024 picture) is
 # one chunk; every chunk more costs some thirty more torch calls.
 _WINDOW_ELEMENTS_PER_CHUNK = 1 << 19
+# Stack bands kept for the last few image sizes (with kernels and bands), for images of at most so many
+# pixels: 48 bytes a pixel at two passes, some 3 MiB at most each. Larger images bypass the cache.
+_STACK_BANDS_KEPT, _STACK_BANDS_KEPT_PIXELS = 8, 1 << 16
 
 # Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
 _VALUE_WORD, _WEIGHT_WORD = (1, 0) if sys.byteorder == "little" else (0, 1)
@@ -113,8 +117,18 @@ def _stack_bands(weights, center, height, width, passes, dtype):
     """Per pass and pixel of a height x width image: its stack's band (low, high) and 1 / how much of the
     band the stack fills (0 if none), [3, H, W] in `dtype` on the weights' device. They depend only on which
     window entries lie inside the image, so every image and chunk shares them; they are worked out once
-    per kind of pixel, for all passes at once, in numpy (on such small arrays much quicker than torch)."""
-    device, weights = weights.device, weights.detach().cpu().double().numpy()
+    per kind of pixel, for all passes at once, in numpy (on such small arrays much quicker than torch).
+    A pure function of its arguments, kept for the last few: ComfyUI reruns the same size and kernel."""
+    kernel = weights.detach().cpu().double().numpy()
+    passes = tuple(tuple(float(x) for x in band) for band in passes)
+    bands_of = _cached_stack_bands if height * width <= _STACK_BANDS_KEPT_PIXELS else _cached_stack_bands.__wrapped__
+    return bands_of(kernel.tobytes(), kernel.shape, tuple(center), height, width, passes, dtype, weights.device)
+
+
+@functools.lru_cache(maxsize=_STACK_BANDS_KEPT)
+def _cached_stack_bands(kernel_bytes, kernel_shape, center, height, width, passes, dtype, device):
+    """_stack_bands by hashable arguments; its tensors are shared between calls, so only ever read."""
+    weights = np.frombuffer(kernel_bytes, dtype=np.float64).reshape(kernel_shape)
     row_kinds, row_kind = _line_kinds(height, weights.shape[0], center[0])
     column_kinds, column_kind = _line_kinds(width, weights.shape[1], center[1])
     total = row_kinds @ weights @ column_kinds.T  # inside-ness is a row test times a column test
@@ -127,12 +141,12 @@ def _stack_bands(weights, center, height, width, passes, dtype):
 
 
 class _Buffers:
-    """Work space for the chunks of a filter call: sorted keys and three rows of wide floats per window."""
+    """Work space for the chunks of a filter call: sorted keys and two rows of wide floats per window."""
 
     def __init__(self, elements, device, wide):
         self.elements = elements
         self.keys = torch.empty(elements, dtype=torch.int64, device=device)
-        self.top, self.values, self.overlap = (torch.empty(elements, dtype=wide, device=device) for _ in range(3))
+        self.top, self.overlap = (torch.empty(elements, dtype=wide, device=device) for _ in range(2))
 
 
 _KEPT = threading.local()
@@ -140,7 +154,7 @@ _KEPT = threading.local()
 
 def _buffers(elements, device, wide) -> _Buffers:
     """Work space for at least `elements` window elements. On the CPU it is kept between calls, one per
-    thread (at most 32 bytes per element of the chunk bound): a fresh large allocation costs a page fault
+    thread (at most 24 bytes per element of the chunk bound): a fresh large allocation costs a page fault
     per 4 KiB on first touch, more than all the arithmetic on it. Other devices' allocators cache memory."""
     if torch.device(device).type != "cpu":
         return _Buffers(elements, device, wide)
@@ -157,14 +171,14 @@ def _band_average(values, weights, bands, rows, buffers):
     type: torch's mixed-type arithmetic is many times slower."""
     low, high, inverse_covered = (b[rows].reshape(-1, 1) for b in bands)
     shape = (values.shape[0] // low.shape[0], low.shape[0], values.shape[1])
-    top, wide_values, overlap = (buffer[: values.numel()].view(shape)
-                                 for buffer in (buffers.top, buffers.values, buffers.overlap))
+    top, overlap = (buffer[: values.numel()].view(shape) for buffer in (buffers.top, buffers.overlap))
     top.copy_(weights.view(shape)).cumsum_(dim=2)
     # Stack positions clamped to the band; successive differences are each entry's overlap with it.
     torch.minimum(torch.maximum(top, low, out=top), high, out=top)
     torch.sub(top[..., 0], low[:, 0], out=overlap[..., 0])
     torch.sub(top[..., 1:], top[..., :-1], out=overlap[..., 1:])
-    weighted_sum = wide_values.copy_(values.view(shape)).mul_(overlap).sum(dim=2)
+    # The positions' buffer then takes the wide values: one buffer fewer to bring into the cache.
+    weighted_sum = top.copy_(values.view(shape)).mul_(overlap).sum(dim=2)
     return (weighted_sum * inverse_covered[:, 0]).reshape(shape[0], rows.stop - rows.start, -1)
 
 

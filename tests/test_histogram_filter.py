@@ -191,3 +191,44 @@ def test_monotone_bits_order_floats_and_invert():
     keys = histogram_filter._monotone_bits(values.view(torch.int32))
     assert (keys[1:] >= keys[:-1]).all()
     assert torch.equal(histogram_filter._monotone_bits(keys).view(torch.float32), values)
+
+
+def _uncached_stack_bands(kernel, center, height, width, passes, dtype):
+    weights = kernel.double().numpy()
+    return histogram_filter._cached_stack_bands.__wrapped__(
+        weights.tobytes(), weights.shape, center, height, width, passes, dtype, kernel.device)
+
+
+def test_stack_bands_cache_gives_identical_bands_and_stays_bounded():
+    kernel, center = core.gaussian_kernel(1.5, 2)
+    passes = ((0.9, 1.0, 1.0), (0.25, 0.75, 1.0))
+    histogram_filter._cached_stack_bands.cache_clear()
+    for size in range(1, 2 * histogram_filter._STACK_BANDS_KEPT + 1):
+        for _ in range(2):  # the second call is served from the cache
+            got = histogram_filter._stack_bands(kernel, (center, center), size, size + 1, passes, torch.float64)
+            expected = _uncached_stack_bands(kernel, (center, center), size, size + 1, passes, torch.float64)
+            assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+    info = histogram_filter._cached_stack_bands.cache_info()
+    assert info.currsize == histogram_filter._STACK_BANDS_KEPT and info.hits == 2 * histogram_filter._STACK_BANDS_KEPT
+
+
+def test_stack_bands_cache_tells_kernels_and_bands_apart_and_skips_large_images(monkeypatch):
+    kernel, center = core.gaussian_kernel(1.5, 2)
+    histogram_filter._cached_stack_bands.cache_clear()
+    for weights, band in ((kernel, (0.9, 1.0, 1.0)), (kernel * 2, (0.9, 1.0, 1.0)), (kernel, (0.5, 0.5, 1.0))):
+        got = histogram_filter._stack_bands(weights, (center, center), 6, 7, [band], torch.float64)
+        expected = _uncached_stack_bands(weights, (center, center), 6, 7, (band,), torch.float64)
+        assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+    assert histogram_filter._cached_stack_bands.cache_info().currsize == 3
+    monkeypatch.setattr(histogram_filter, "_STACK_BANDS_KEPT_PIXELS", 41)
+    histogram_filter._stack_bands(kernel, (center, center), 6, 7, [(0.1, 0.2, 1.0)], torch.float64)
+    assert histogram_filter._cached_stack_bands.cache_info().currsize == 3
+
+
+def test_repeated_filter_calls_agree():
+    # The cached bands are shared between calls: a call must leave them as they were.
+    img = torch.from_numpy(_random_image(7, 13, 10))
+    kernel, center = core.gaussian_kernel(1.5, 2)
+    first = histogram_filter.weighted_histogram_passes(img, kernel, center, [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0)])
+    again = histogram_filter.weighted_histogram_passes(img, kernel, center, [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0)])
+    assert torch.equal(first, again)
