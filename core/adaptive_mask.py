@@ -1,7 +1,5 @@
 """Stage two of soft inpainting: where the latent barely changed, bring the original pixels back."""
 
-import threading
-
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
@@ -9,6 +7,7 @@ from PIL import Image, ImageFilter
 from .histogram_filter import gaussian_kernel, weighted_histogram_passes
 from .settings import SoftInpaintSettings
 from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
+from .work_space import kept
 
 # A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
 _KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
@@ -148,16 +147,10 @@ def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> 
     return torch.from_numpy(pixels).to(latent_mask.device)
 
 
-_KEPT = threading.local()
-
-
 def _scratch(size: int) -> np.ndarray:
-    """A uint8 work array of at least `size` bytes, kept between calls, one per thread: a fresh megabyte
-    costs page faults on first touch, as much time as all the rest beyond Pillow's resize and blur."""
-    kept = getattr(_KEPT, "levels", None)
-    if kept is None or kept.size < size:
-        kept = _KEPT.levels = np.empty(size, dtype=np.uint8)
-    return kept
+    """A uint8 work array of at least `size` bytes, kept per thread: a fresh megabyte's page faults cost as
+    much time as all the rest beyond Pillow's resize and blur."""
+    return kept("levels_8bit", lambda space: space.size >= size, lambda: np.empty(size, dtype=np.uint8))
 
 
 def _pixels_of(image: Image.Image, out: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ depends only on how near an edge a pixel is: worked out once per kind of pixel. 
 import functools
 import math
 import sys
-import threading
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 
 from .precision import wide_float
 from .tensor_checks import check_range, check_tensor
+from .work_space import kept
 
 # Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
 # and videos: the work space is 24 bytes an element (12 MiB). A 128x128 latent (a 1024x1024 picture) is
@@ -149,19 +149,13 @@ class _Buffers:
         self.top, self.overlap = (torch.empty(elements, dtype=wide, device=device) for _ in range(2))
 
 
-_KEPT = threading.local()
-
-
 def _buffers(elements, device, wide) -> _Buffers:
     """Work space for at least `elements` window elements. On the CPU it is kept between calls, one per
-    thread (at most 24 bytes per element of the chunk bound): a fresh large allocation costs a page fault
-    per 4 KiB on first touch, more than all the arithmetic on it. Other devices' allocators cache memory."""
+    thread (at most 24 bytes per element of the chunk bound). Other devices' allocators cache memory."""
     if torch.device(device).type != "cpu":
         return _Buffers(elements, device, wide)
-    kept = getattr(_KEPT, "buffers", None)
-    if kept is None or kept.elements < elements or kept.top.dtype != wide:
-        kept = _KEPT.buffers = _Buffers(elements, device, wide)
-    return kept
+    return kept("filter_buffers", lambda space: space.elements >= elements and space.top.dtype == wide,
+                lambda: _Buffers(elements, device, wide))
 
 
 def _band_average(values, weights, bands, rows, buffers):
