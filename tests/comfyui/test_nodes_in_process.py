@@ -81,18 +81,28 @@ def test_zero_mask_leaves_the_latent_unchanged(setup):
     torch.testing.assert_close(out["samples"], setup["latent"]["samples"], rtol=1e-6, atol=1e-6)
 
 
-def test_one_mask_equals_the_stock_sampler_without_mask(setup):
-    soft = soft_sample(setup, mask=torch.ones(1, 64, 64))["samples"]
+def assert_one_mask_equals_stock(setup, pixels):
+    """An all-one mask of pixels x pixels gives the stock sampler's result without a mask."""
+    soft = soft_sample(setup, mask=torch.ones(1, pixels, pixels))["samples"]
     stock = stock_sample(setup)["samples"]
     assert not torch.allclose(stock, setup["latent"]["samples"], atol=1e-2)  # the model did change it
     torch.testing.assert_close(soft, stock, rtol=1e-3, atol=1e-4)
 
 
-def test_soft_mask_lies_between(setup):
+def assert_half_mask_lies_between(setup, pixels):
+    """A mask of 0.5 everywhere changes the latent less than stock sampling, but clearly changes it."""
     original = setup["latent"]["samples"]
     full = stock_sample(setup)["samples"]
-    soft = soft_sample(setup, mask=torch.full((1, 64, 64), 0.5))["samples"]
+    soft = soft_sample(setup, mask=torch.full((1, pixels, pixels), 0.5))["samples"]
     assert 0.05 * (full - original).norm() < (soft - original).norm() < (full - original).norm()
+
+
+def test_one_mask_equals_the_stock_sampler_without_mask(setup):
+    assert_one_mask_equals_stock(setup, SIZE * 8)
+
+
+def test_soft_mask_lies_between(setup):
+    assert_half_mask_lies_between(setup, SIZE * 8)
 
 
 def test_per_sample_masks_and_any_mask_size(setup):
