@@ -158,22 +158,31 @@ def _buffers(elements, device, wide) -> _Buffers:
                 lambda: _Buffers(elements, device, wide))
 
 
-def _band_average(values, weights, bands, rows, buffers):
-    """Sorted windows [n*rows*W, k*k]: values and weights -> band averages [n, rows, W].
+class _BandAverage:
+    """Band averages of sorted windows, with its views of the work space made once for every pass.
     Stack positions are summed in the bands' (wide) type: float32 positions near the top of a stack of
     weight 6 are off by 5e-7, too much for a narrow band. Each step converts first and then works in one
     type: torch's mixed-type arithmetic is many times slower."""
-    low, high, inverse_covered = (b[rows].reshape(-1, 1) for b in bands)
-    shape = (values.shape[0] // low.shape[0], low.shape[0], values.shape[1])
-    top, overlap = (buffer[: values.numel()].view(shape) for buffer in (buffers.top, buffers.overlap))
-    top.copy_(weights.view(shape)).cumsum_(dim=2)
-    # Stack positions clamped to the band; successive differences are each entry's overlap with it.
-    torch.minimum(torch.maximum(top, low, out=top), high, out=top)
-    torch.sub(top[..., 0], low[:, 0], out=overlap[..., 0])
-    torch.sub(top[..., 1:], top[..., :-1], out=overlap[..., 1:])
-    # The positions' buffer then takes the wide values: one buffer fewer to bring into the cache.
-    weighted_sum = top.copy_(values.view(shape)).mul_(overlap).sum(dim=2)
-    return (weighted_sum * inverse_covered[:, 0]).reshape(shape[0], rows.stop - rows.start, -1)
+
+    def __init__(self, values, weights, images, buffers):
+        """values, weights: sorted windows [images*rows*W, k*k] (views that later passes refill)."""
+        shape = (images, values.shape[0] // images, values.shape[1])
+        self.values, self.weights = values.view(shape), weights.view(shape)
+        self.top, self.overlap = (buffer[: values.numel()].view(shape) for buffer in (buffers.top, buffers.overlap))
+
+    def __call__(self, stack_bands, rows, out, values=None):
+        """The band averages of `rows` into `out` [images, rows*W]; `values` replaces the values view."""
+        low, high, inverse_covered = (b[rows].reshape(-1, 1) for b in stack_bands)
+        top, overlap = self.top, self.overlap
+        top.copy_(self.weights).cumsum_(dim=2)
+        # Stack positions clamped to the band; successive differences are each entry's overlap with it.
+        torch.minimum(torch.maximum(top, low, out=top), high, out=top)
+        torch.sub(top[..., 0], low[:, 0], out=overlap[..., 0])
+        torch.sub(top[..., 1:], top[..., :-1], out=overlap[..., 1:])
+        # The positions' buffer then takes the wide values: one buffer fewer to bring into the cache.
+        values = self.values if values is None else values.view(top.shape)
+        weighted_sum = top.copy_(values).mul_(overlap).sum(dim=2)
+        torch.mul(weighted_sum, inverse_covered[:, 0], out=out)
 
 
 def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
@@ -186,11 +195,12 @@ def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
 
 
 def _sort_rows(keys: torch.Tensor, use_numpy: bool) -> torch.Tensor:
-    """Each row of int64 keys sorted; on the CPU in place by numpy (torch's sort is several times slower)."""
+    """Each row of int64 keys sorted in place; on the CPU by numpy (torch's sort is several times slower)."""
     if use_numpy:
         keys.numpy().sort(axis=1)
-        return keys
-    return torch.sort(keys, dim=1).values
+    else:
+        keys.copy_(torch.sort(keys, dim=1).values)
+    return keys
 
 
 def _monotone_bits(bits: torch.Tensor) -> torch.Tensor:
@@ -212,54 +222,74 @@ def _unfold(padded, rows, kh, kw):
 class _PackedWindows:
     """Windows of float32 images as int64 keys, value bits high and weight bits low, so that one sort of
     plain integers orders each window by value with its weights in tow (ties order by weight, which
-    does not change the band average). Pixels outside the image are key 0: value 0, weight 0."""
+    does not change the band average). Pixels outside the image are key 0: value 0, weight 0.
+    Made once for all passes: each pass loads its images into the padded keys, and the chunks' views of
+    them and of the work space stay valid (making them costs as much as a small image's filtering)."""
 
-    def __init__(self, images, kernel, center):
+    def __init__(self, shape, kernel, center, chunks, buffers):
+        count, height, width = shape
+        (kh, kw), (cy, cx) = kernel.shape, center
+        self.padded = torch.zeros((count, height + kh - 1, width + kw - 1), dtype=torch.int64, device=kernel.device)
+        words = self.padded.view(torch.int32).view(*self.padded.shape, 2)[:, cy: cy + height, cx: cx + width]
+        words[..., _WEIGHT_WORD].fill_(-1)  # all weight bits set: each kernel entry's mask keeps its own
+        self.values_in, self.signed = words[..., _VALUE_WORD], False
+        weight_bits = kernel.view(torch.int32).to(torch.int64)
+        masks = ((weight_bits & _LOW_WORD) | ~_LOW_WORD).unbind(0)  # keeps a key's value and sets its weight
+        self.chunks = [_PackedChunk(self.padded[images], rows, masks, buffers) for images, rows in chunks]
+
+    def load(self, images):
+        """The float32 images [count, H, W] of the next pass."""
         bits = images.view(torch.int32)
         self.signed = bool((bits < 0).any())  # only then must the values' bits be mapped back
-        if self.signed:
-            bits = _monotone_bits(bits)
-        keys = (bits.to(torch.int64) << 32) | _LOW_WORD
-        self.padded = F.pad(keys, _padding(kernel.shape, center))
-        weight_bits = kernel.view(torch.int32).to(torch.int64)
-        masks = (weight_bits & _LOW_WORD) | ~_LOW_WORD  # keeps a key's value and sets its weight
-        self.kernel_shape, self.mask_rows = masks.shape, masks.unbind(0)
-        self.use_numpy = images.device.type == "cpu"
+        self.values_in.copy_(_monotone_bits(bits) if self.signed else bits)
 
-    def filter(self, images, rows, bands, buffers):
-        """Filter `rows` of the `images` (slices): [n, rows, W]."""
-        padded, (kh, kw) = self.padded[images], self.kernel_shape
+    def filter(self, index, stack_bands, rows, out):
+        """Filter chunk `index` (its `rows`) of the loaded images into `out` [n, rows*W]."""
+        self.chunks[index].filter(stack_bands, rows, out, self.signed)
+
+
+class _PackedChunk:
+    """One chunk's views: its windows' rows in the padded keys, and the sorted keys in the work space."""
+
+    def __init__(self, padded, rows, masks, buffers):
+        kh, kw = len(masks), masks[0].shape[0]
         shape = (padded.shape[0], rows.stop - rows.start, padded.shape[2] - kw + 1, kh, kw)
         keys = buffers.keys[: math.prod(shape)].view(shape)
-        for i in range(kh):  # a kernel row at a time: faster than one 5-D strided pass
-            window_row = padded[:, rows.start + i: rows.stop + i].unfold(2, kw, 1)
-            torch.bitwise_and(window_row, self.mask_rows[i], out=keys[:, :, :, i])
-        keys = _sort_rows(keys.reshape(-1, kh * kw), self.use_numpy)
-        words = keys.view(torch.int32).reshape(*keys.shape, 2)
-        value_bits = words[..., _VALUE_WORD]
-        if self.signed:
-            value_bits = _monotone_bits(value_bits)
+        # A kernel row at a time: faster than one 5-D strided pass.
+        self.kernel_rows = [(padded[:, rows.start + i: rows.stop + i].unfold(2, kw, 1), masks[i], keys[:, :, :, i])
+                            for i in range(kh)]
+        self.keys = keys.view(-1, kh * kw)
+        words = self.keys.view(torch.int32).view(*self.keys.shape, 2)
+        self.value_bits = words[..., _VALUE_WORD]
         weights = words[..., _WEIGHT_WORD].view(torch.float32)
-        return _band_average(value_bits.view(torch.float32), weights, bands, rows, buffers)
+        self.average = _BandAverage(self.value_bits.view(torch.float32), weights, shape[0], buffers)
+
+    def filter(self, stack_bands, rows, out, signed):
+        for window_row, mask, keys in self.kernel_rows:
+            torch.bitwise_and(window_row, mask, out=keys)
+        _sort_rows(self.keys, use_numpy=self.keys.device.type == "cpu")
+        values = _monotone_bits(self.value_bits).view(torch.float32) if signed else None
+        self.average(stack_bands, rows, out, values)
 
 
 class _SortedWindows:
     """Windows of float64 images, whose values fill a key alone: sorted by argsort, weights gathered."""
 
-    def __init__(self, images, kernel, center):
-        padding = _padding(kernel.shape, center)
-        self.padded = F.pad(images, padding)
-        self.weights = kernel
+    def __init__(self, shape, kernel, center, chunks, buffers):
+        self.padding, self.weights, self.chunks, self.buffers = _padding(kernel.shape, center), kernel, chunks, buffers
         # Out-of-image window entries get weight 0: they take no room in the stack, as if absent.
-        self.inside = F.pad(torch.ones(1, *images.shape[1:], device=images.device, dtype=kernel.dtype), padding)
+        self.inside = F.pad(torch.ones(1, *shape[1:], device=kernel.device, dtype=kernel.dtype), self.padding)
 
-    def filter(self, images, rows, bands, buffers):
-        kh, kw = self.weights.shape
+    def load(self, images):
+        self.padded = F.pad(images, self.padding)
+
+    def filter(self, index, stack_bands, rows, out):
+        images, (kh, kw) = self.chunks[index][0], self.weights.shape
         values = _unfold(self.padded[images], rows, kh, kw).reshape(-1, kh * kw)
         weights = (_unfold(self.inside, rows, kh, kw) * self.weights).reshape(-1, kh * kw)
         order = _argsort_rows(values, use_numpy=values.device.type == "cpu")
         weights = torch.gather(weights.repeat(values.shape[0] // weights.shape[0], 1), 1, order)
-        return _band_average(torch.gather(values, 1, order), weights, bands, rows, buffers)
+        _BandAverage(torch.gather(values, 1, order), weights, out.shape[0], self.buffers)(stack_bands, rows, out)
 
 
 def _chunks(count, height, width, window):
@@ -313,10 +343,11 @@ def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) 
     largest = max((c.stop - c.start) * (r.stop - r.start) for c, r in chunks) * images.shape[2] * kernel.numel()
     buffers = _buffers(largest, img.device, wide)
     weights = kernel.to(device=img.device, dtype=torch.float32 if packed else wide)  # as they are stacked
-    for bands in _stack_bands(weights, center, *images.shape[1:], passes, wide):
-        windows = (_PackedWindows if packed else _SortedWindows)(images, weights, center)
-        out = torch.empty_like(images)
-        for chunk, rows in chunks:
-            out[chunk, rows] = windows.filter(chunk, rows, bands, buffers)
+    windows = (_PackedWindows if packed else _SortedWindows)(images.shape, weights, center, chunks, buffers)
+    out = torch.empty_like(images)  # every pass's output: a pass has read its images once loaded
+    for stack_bands in _stack_bands(weights, center, *images.shape[1:], passes, wide):
+        windows.load(images)
+        for index, (chunk, rows) in enumerate(chunks):
+            windows.filter(index, stack_bands, rows, out[chunk, rows].view(chunk.stop - chunk.start, -1))
         images = out
     return images.reshape(img.shape).to(img.dtype)
