@@ -13,6 +13,7 @@ depends only on how near an edge a pixel is: worked out once per kind of pixel. 
 
 import functools
 import math
+import numbers
 import sys
 
 import numpy as np
@@ -30,6 +31,9 @@ _WINDOW_ELEMENTS_PER_CHUNK = 1 << 19
 # Stack bands kept for the last few image sizes (with kernels and bands), for images of at most so many
 # pixels: 48 bytes a pixel at two passes, some 3 MiB at most each. Larger images bypass the cache.
 _STACK_BANDS_KEPT, _STACK_BANDS_KEPT_PIXELS = 8, 1 << 16
+# The last call's windows are kept (per thread) for images of at most so many pixels: their padded keys
+# take 8 bytes a pixel (4 MiB at most). A 21-frame video latent of 60x104 has 131072.
+_WINDOWS_KEPT_PIXELS = 1 << 19
 
 # Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
 _VALUE_WORD, _WEIGHT_WORD = (1, 0) if sys.byteorder == "little" else (0, 1)
@@ -57,7 +61,10 @@ def gaussian_kernel(stddev_radius: float = 1.0, max_radius: int = 2) -> tuple[to
 
 
 def _center_pair(kernel_center, kernel_shape) -> tuple[int, int]:
-    center = tuple(int(c) for c in np.broadcast_to(np.asarray(kernel_center), (2,)))
+    if isinstance(kernel_center, numbers.Integral):  # the usual case, without numpy's broadcasting
+        center = (int(kernel_center),) * 2
+    else:
+        center = tuple(int(c) for c in np.broadcast_to(np.asarray(kernel_center), (2,)))
     if not all(0 <= c < size for c, size in zip(center, kernel_shape, strict=True)):
         raise ValueError(
             f"weighted_histogram_filter: kernel_center {kernel_center} lies outside the kernel {kernel_shape}"
@@ -292,6 +299,19 @@ class _SortedWindows:
         _BandAverage(torch.gather(values, 1, order), weights, out.shape[0], self.buffers)(stack_bands, rows, out)
 
 
+def _windows(packed, shape, weights, center, chunks, buffers):
+    """This call's windows. Packed ones on the CPU are the last call's if it had the same size, kernel,
+    work space and chunks (ComfyUI reruns the same size): making them costs some forty torch calls."""
+    def make():
+        return (_PackedWindows if packed else _SortedWindows)(shape, weights, center, chunks, buffers)
+
+    if not packed or weights.device.type != "cpu" or math.prod(shape) > _WINDOWS_KEPT_PIXELS:
+        return make()
+    key = (tuple(shape), tuple(center), weights.detach().numpy().tobytes(), weights.shape, chunks)
+    return kept("packed_windows", lambda space: space[0] == key and space[1] is buffers,
+                lambda: (key, buffers, make()))[2]
+
+
 def _chunks(count, height, width, window):
     """(images, rows) slices of a [count, height, width] stack, each within the chunk bound."""
     per_image = height * width * window
@@ -343,7 +363,7 @@ def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) 
     largest = max((c.stop - c.start) * (r.stop - r.start) for c, r in chunks) * images.shape[2] * kernel.numel()
     buffers = _buffers(largest, img.device, wide)
     weights = kernel.to(device=img.device, dtype=torch.float32 if packed else wide)  # as they are stacked
-    windows = (_PackedWindows if packed else _SortedWindows)(images.shape, weights, center, chunks, buffers)
+    windows = _windows(packed, images.shape, weights, center, chunks, buffers)
     out = torch.empty_like(images)  # every pass's output: a pass has read its images once loaded
     for stack_bands in _stack_bands(weights, center, *images.shape[1:], passes, wide):
         windows.load(images)

@@ -232,3 +232,19 @@ def test_repeated_filter_calls_agree():
     first = histogram_filter.weighted_histogram_passes(img, kernel, center, [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0)])
     again = histogram_filter.weighted_histogram_passes(img, kernel, center, [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0)])
     assert torch.equal(first, again)
+
+
+def test_kept_windows_take_each_calls_images_and_kernel(monkeypatch):
+    # The last call's windows are reused for the same size: each call must still filter its own values
+    # (signed or not) with its own kernel, as windows made afresh do.
+    kernel, center = core.gaussian_kernel(1.5, 2)
+    passes = [(0.9, 1.0, 1.0), (0.25, 0.75, 1.0)]
+    calls = [(torch.from_numpy(_random_image(1, 12, 9)), kernel),
+             (torch.from_numpy(_random_image(2, 12, 9)) - 1.5, kernel),  # signed values
+             (torch.from_numpy(_random_image(1, 12, 9)), kernel * 2 + 0.25),
+             (torch.from_numpy(_random_image(1, 12, 9)), kernel)]
+    reused = [histogram_filter.weighted_histogram_passes(img, k, center, passes) for img, k in calls]
+    monkeypatch.setattr(histogram_filter, "_WINDOWS_KEPT_PIXELS", 0)
+    fresh = [histogram_filter.weighted_histogram_passes(img, k, center, passes) for img, k in calls]
+    assert all(torch.equal(r, f) for r, f in zip(reused, fresh, strict=True))
+    assert not torch.equal(reused[0], reused[2])  # the kernels differ, and so do the results
