@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from .histogram_filter import gaussian_kernel, weighted_histogram_passes
+from .histogram_filter import checked_passes, gaussian_kernel
 from .settings import SoftInpaintSettings
 from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
 from .work_space import kept
@@ -121,7 +121,7 @@ def adaptive_latent_mask(
 
     distance = _distance(latent_orig, latent_processed)
     frames = distance.reshape(-1, *distance.shape[-2:])  # video frames are filtered one by one, spatially
-    distance = weighted_histogram_passes(frames, _KERNEL, _KERNEL_CENTER, _FILTER_PASSES).reshape(distance.shape)
+    distance = checked_passes(frames, _KERNEL, (_KERNEL_CENTER,) * 2, _FILTER_PASSES).reshape(distance.shape)
 
     threshold = _distance_threshold(latent_mask, settings)
     ratio = distance / threshold

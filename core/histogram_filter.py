@@ -353,8 +353,13 @@ def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) 
     for band in passes:
         _check_band(*band)
     kernel = _checked_kernel(kernel)
-    center = _center_pair(kernel_center, tuple(kernel.shape))
+    return checked_passes(img, kernel, _center_pair(kernel_center, tuple(kernel.shape)), passes)
 
+
+def checked_passes(img: torch.Tensor, kernel: torch.Tensor, center: tuple[int, int], passes) -> torch.Tensor:
+    """weighted_histogram_passes for arguments known to be valid (a finite [B,H,W] float image, a float
+    kernel of weights >= 0 with its centre pair, checked bands): the adaptive mask's, whose checks cost
+    as much as a small image's filtering."""
     images = img.detach().reshape(-1, *img.shape[-2:])
     packed = images.dtype != torch.float64  # float32 values and weights pack into one int64 key
     images = images.float() if packed else images
