@@ -176,20 +176,23 @@ class _BandAverage:
         shape = (images, values.shape[0] // images, values.shape[1])
         self.values, self.weights = values.view(shape), weights.view(shape)
         self.top, self.overlap = (buffer[: values.numel()].view(shape) for buffer in (buffers.top, buffers.overlap))
+        # Stack positions: the first, the others, and each one's predecessor; and the overlaps they give.
+        self.positions = (self.top[..., 0], self.top[..., 1:], self.top[..., :-1])
+        self.overlaps = (self.overlap[..., 0], self.overlap[..., 1:])
 
     def __call__(self, stack_bands, rows, out, values=None):
         """The band averages of `rows` into `out` [images, rows*W]; `values` replaces the values view."""
-        low, high, inverse_covered = (b[rows].reshape(-1, 1) for b in stack_bands)
-        top, overlap = self.top, self.overlap
+        low, high, inverse_covered = (b[rows].reshape(-1) for b in stack_bands)
+        top, (first, later, earlier), (first_overlap, later_overlaps) = self.top, self.positions, self.overlaps
         top.copy_(self.weights).cumsum_(dim=2)
         # Stack positions clamped to the band; successive differences are each entry's overlap with it.
-        torch.minimum(torch.maximum(top, low, out=top), high, out=top)
-        torch.sub(top[..., 0], low[:, 0], out=overlap[..., 0])
-        torch.sub(top[..., 1:], top[..., :-1], out=overlap[..., 1:])
+        torch.minimum(torch.maximum(top, low[:, None], out=top), high[:, None], out=top)
+        torch.sub(first, low, out=first_overlap)
+        torch.sub(later, earlier, out=later_overlaps)
         # The positions' buffer then takes the wide values: one buffer fewer to bring into the cache.
         values = self.values if values is None else values.view(top.shape)
-        weighted_sum = top.copy_(values).mul_(overlap).sum(dim=2)
-        torch.mul(weighted_sum, inverse_covered[:, 0], out=out)
+        weighted_sum = top.copy_(values).mul_(self.overlap).sum(dim=2)
+        torch.mul(weighted_sum, inverse_covered, out=out)
 
 
 def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
