@@ -9,6 +9,8 @@ How: each window entry becomes one int64 key, its float32 value's bits high and 
 a plain integer sort (numpy's, in place) orders values with their weights in tow; no argsort, no gathers.
 Stack positions are summed in float64. Which entries lie inside the image, and so each stack's band,
 depends only on how near an edge a pixel is: worked out once per kind of pixel. Chunks bound the memory.
+The padded keys and every view of them and of the work space are made once for all passes (and kept for
+the next call of the same size): on a 128x128 latent the torch calls, not the arithmetic, were a tenth.
 """
 
 import functools
