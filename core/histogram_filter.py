@@ -10,7 +10,7 @@ a plain integer sort (numpy's, in place) orders values with their weights in tow
 Stack positions are summed in float64. Which entries lie inside the image, and so each stack's band,
 depends only on how near an edge a pixel is: worked out once per kind of pixel. Chunks bound the memory.
 The padded keys and every view of them and of the work space are made once for all passes (and kept for
-the next call of the same size): on a 128x128 latent the torch calls, not the arithmetic, were a tenth.
+the next call of the same size): making them took some 15% of a 128x128 latent's two passes.
 """
 
 import functools
