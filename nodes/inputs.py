@@ -77,15 +77,31 @@ def mask_for_latent(mask: torch.Tensor, shape, ratio: int | None = None) -> torc
     latent scale was cropped, centred, by the VAE encoder (ComfyUI's way); the mask is cropped alike first
     so that it lines up with the latent.
     """
-    batch, (height, width) = shape[0], shape[-2:]
+    return latent_mask_from(pixel_masks_for(mask, shape, ratio), shape)
+
+
+def pixel_masks_for(mask: torch.Tensor, shape, ratio: int | None = None) -> torch.Tensor:
+    """The pixel masks [N,H,W] that a latent of `shape` takes its masks from: per sample (N = 1 or B) for an
+    image latent, per latent frame (N = T) for a video latent. Checks that the mask fits the latent."""
     if len(shape) == 5:
-        frames = _frames_per_latent_frame(mask[:, 0], shape[2], ratio)
-        return _latent_mask_of(frames, height, width)[None, None].expand(batch, -1, -1, -1, -1)
+        return _frames_per_latent_frame(mask[:, 0], shape[2], ratio)
     if len(shape) != 4:
         raise ValueError(f"the latent must be [B,C,h,w] or [B,C,T,h,w], got shape {tuple(shape)}")
-    if mask.shape[0] not in (1, batch):
-        raise ValueError(f"mask has a batch of {mask.shape[0]} but the latent has {batch}")
-    return _latent_mask_of(mask[:, 0], height, width)[:, None].expand(batch, -1, -1, -1)
+    if mask.shape[0] not in (1, shape[0]):
+        raise ValueError(f"mask has a batch of {mask.shape[0]} but the latent has {shape[0]}")
+    return mask[:, 0]
+
+
+def latent_mask_from(pixels: torch.Tensor, shape) -> torch.Tensor:
+    """A1111's latent mask of pixel_masks_for's masks, laid out for the latent (per_latent)."""
+    return per_latent(_latent_mask_of(pixels, *shape[-2:]), shape)
+
+
+def per_latent(masks: torch.Tensor, shape) -> torch.Tensor:
+    """Latent-size masks [N,h,w] (per sample, or per latent frame) as [B,1,h,w] or [B,1,T,h,w] (views)."""
+    if len(shape) == 5:
+        return masks[None, None].expand(shape[0], -1, -1, -1, -1)
+    return masks[:, None].expand(shape[0], -1, -1, -1)
 
 
 def _frames_per_latent_frame(masks: torch.Tensor, latent_frames: int, ratio: int | None) -> torch.Tensor:

@@ -14,8 +14,7 @@ import comfy.patcher_extension
 import torch
 
 from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
-from ..core.frames import frames_per_latent_frame
-from .inputs import mask_for_latent, temporal_ratio_of
+from .inputs import latent_mask_from, per_latent, pixel_masks_for, temporal_ratio_of
 
 WRAPPER_KEY = "soft_inpainting"
 MISSING_MASK = (
@@ -135,21 +134,15 @@ def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_m
 
 def _run_masks(pixel_mask, denoise_mask, noise, ratio):
     """(blend mask, inpainting-model mask) at the latent's size. From the pixel mask when the node has it,
-    as A1111 makes them; otherwise the noise mask as ComfyUI resized it (unrounded)."""
+    as A1111 makes them (a video's pixel frames mapped to latent frames once, for both); otherwise the noise
+    mask as ComfyUI resized it (unrounded)."""
     if pixel_mask is None:
         mask = denoise_mask[:, :1].to(device=noise.device, dtype=torch.float32)
         return mask, mask
-    nmask = mask_for_latent(pixel_mask, noise.shape, ratio).to(noise.device)
-    return nmask, _model_mask(pixel_mask, noise.shape, ratio).to(noise.device)
-
-
-def _model_mask(pixel_mask, shape, ratio):
-    """The inpainting-model mask: [B,1,h,w], or [B,1,T,h,w] from each latent frame's pixel mask."""
-    height, width = shape[-2:]
-    if len(shape) == 4:
-        return conditioning_mask(pixel_mask[:, 0], height, width).expand(shape[0], -1, -1, -1)
-    frames = frames_per_latent_frame(pixel_mask[:, 0], shape[2], ratio)  # mask_for_latent checked the counts
-    return conditioning_mask(frames, height, width)[:, 0][None, None].expand(shape[0], -1, -1, -1, -1)
+    pixels = pixel_masks_for(pixel_mask, noise.shape, ratio)
+    nmask = latent_mask_from(pixels, noise.shape).to(noise.device)
+    model_mask = per_latent(conditioning_mask(pixels, *noise.shape[-2:])[:, 0], noise.shape).to(noise.device)
+    return nmask, model_mask
 
 
 def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None):
