@@ -8,10 +8,9 @@ Causal video VAEs (Wan, HunyuanVideo, LTXV, Mochi, Cosmos) encode the first fram
 import torch
 
 
-def _check_counts(pixel_frames: int, latent_frames: int) -> None:
-    for name, count in (("pixel_frames", pixel_frames), ("latent_frames", latent_frames)):
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"{name} must be a positive int, got {count!r}")
+def _check_positive_int(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _fits(pixel_frames: int, latent_frames: int, ratio: int) -> bool:
@@ -33,9 +32,10 @@ def temporal_ratio(pixel_frames: int, latent_frames: int, known: int | None = No
     inferred: the exact 1 + ratio * (T - 1) when there is one, else the smallest ratio that fits. Equal
     counts are ratio 1 (one frame per latent frame). Raises ValueError when the counts do not fit.
     """
-    _check_counts(pixel_frames, latent_frames)
-    if known is not None and (isinstance(known, bool) or not isinstance(known, int) or known < 1):
-        raise ValueError(f"the temporal compression must be a positive int, got {known!r}")
+    _check_positive_int(pixel_frames, "pixel_frames")
+    _check_positive_int(latent_frames, "latent_frames")
+    if known is not None:
+        _check_positive_int(known, "the temporal compression")
     if pixel_frames == latent_frames:
         return 1
     ratio = known if known is not None else _inferred_ratio(pixel_frames, latent_frames)
