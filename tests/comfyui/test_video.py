@@ -249,7 +249,6 @@ VIDEO_MASKED = slice(56, 72)
 def write_example_video(path):
     """A 5-frame mp4 (ComfyUI's LoadVideo decodes it; the test compares with what it decoded, not with these)."""
     import av
-    import numpy as np
 
     frames = np.random.default_rng(1).integers(0, 256, size=(VIDEO_FRAMES, VIDEO_SIZE, VIDEO_SIZE, 3), dtype=np.uint8)
     with av.open(str(path), "w") as container:
@@ -296,11 +295,15 @@ def _video_prompt(base, tmp_path):
     return prompt
 
 
+def _saved(base, saved):
+    """The file of one entry of a node's "images" output."""
+    return base / "output" / saved["subfolder"] / saved["filename"]
+
+
 def _webp_frames(base, entry, node_id):
     from PIL import Image, ImageSequence
 
-    saved = entry["outputs"][node_id]["images"][0]
-    with Image.open(base / "output" / saved["subfolder"] / saved["filename"]) as image:
+    with Image.open(_saved(base, entry["outputs"][node_id]["images"][0])) as image:
         return np.stack([np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)])
 
 
@@ -313,7 +316,7 @@ def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy
     assert entry["status"]["status_str"] == "success", entry["status"]
     result, loaded = _webp_frames(base, entry, "11"), _webp_frames(base, entry, "30")
     assert result.shape == loaded.shape == (VIDEO_FRAMES, VIDEO_SIZE, VIDEO_SIZE, 3)
-    keep = np.stack([np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]))[..., 0] == 0
+    keep = np.stack([np.asarray(Image.open(_saved(base, saved)))[..., 0] == 0
                      for saved in entry["outputs"]["32"]["images"]])  # where the compositing mask is 0
     assert (keep.mean(axis=(1, 2)) > 0.2).all()  # far from the masked square, in every frame
     assert np.array_equal(result[keep], loaded[keep])

@@ -199,27 +199,24 @@ def build_tiny_checkpoint(path, kind="sd15", seed=0, text_encoder_dtype=None):
     Deterministic for a given seed. `text_encoder_dtype` defaults to torch.float8_e4m3fn (smallest
     file); torch.float16 also works."""
     import torch
-    from safetensors.torch import save_file
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
     te_dtype = torch.float8_e4m3fn if text_encoder_dtype is None else text_encoder_dtype
-
-    gen = torch.Generator().manual_seed(seed)
-    tensors = {}
-    for keys, dtype in _parts(kind, te_dtype):
-        for key in sorted(keys):
-            tensors[key] = _init(key, tuple(keys[key]), gen).to(dtype).contiguous()
-    save_file(tensors, str(path), metadata={"format": "pt"})
-    return path
+    return _save(path, _parts(kind, te_dtype), seed)
 
 
-def _save(path, keys, seed, dtype):
+def _save(path, parts, seed):
+    """Write the tensors of `parts` ((keys -> shape, storage dtype), ...) to `path`, every value drawn from
+    one generator seeded by `seed`, part by part and key by key in sorted order."""
     import torch
     from safetensors.torch import save_file
 
     gen = torch.Generator().manual_seed(seed)
-    tensors = {key: _init(key, tuple(keys[key]), gen).to(dtype).contiguous() for key in sorted(keys)}
+    tensors = {}
+    for keys, dtype in parts:
+        for key in sorted(keys):
+            tensors[key] = _init(key, tuple(keys[key]), gen).to(dtype).contiguous()
     save_file(tensors, str(path), metadata={"format": "pt"})
     return path
 
@@ -228,11 +225,11 @@ def build_tiny_wan_model(path, seed=0):
     """Write a tiny random Wan 2.1 T2V diffusion model (UNETLoader's file, float16) to `path`."""
     import torch
 
-    return _save(path, _wan_model_keys(), seed, torch.float16)
+    return _save(path, ((_wan_model_keys(), torch.float16),), seed)
 
 
 def build_tiny_wan_vae(path, seed=0):
     """Write a tiny random Wan 2.1 VAE (VAELoader's file, float32) to `path`."""
     import torch
 
-    return _save(path, _wan_vae_keys(), seed, torch.float32)
+    return _save(path, ((_wan_vae_keys(), torch.float32),), seed)
