@@ -3,8 +3,7 @@
 import node_helpers  # ComfyUI's own module
 from comfy_api.latest import io
 
-from ..core import soft_masked_pixels
-from .inputs import checked_mask, resized_mask
+from ..core import mask_at_size, mask_batch, soft_masked_pixels
 from .schema import node_schema
 
 
@@ -43,12 +42,11 @@ class SoftInpaintModelConditioning(io.ComfyNode):
     @classmethod
     def execute(cls, positive, negative, vae, pixels, mask, mask_strength, noise_mask=True) -> io.NodeOutput:
         pixels = pixels[..., :3]
-        mask = checked_mask(mask, pixels.shape[0])
-        mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])  # ComfyUI's way for a mask of another size
-        masked = soft_masked_pixels(pixels, mask[:, 0].to(pixels.device), mask_strength)
-        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask}
+        mask = mask_at_size(mask_batch(mask, batch=pixels.shape[0], batch_of="pixels"), *pixels.shape[1:3])
+        masked = soft_masked_pixels(pixels, mask.to(pixels.device), mask_strength)
+        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask[:, None]}
         latent = {"samples": vae.encode(pixels)}
         if noise_mask:
-            latent["noise_mask"] = mask
+            latent["noise_mask"] = mask[:, None]
         return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),
                              node_helpers.conditioning_set_values(negative, values), latent)

@@ -1,8 +1,11 @@
-"""io.Schema with the fields newer ComfyUIs add, passed only where the running ComfyUI has them (0.8 has none)."""
+"""Schema helpers: io.Schema with the fields newer ComfyUIs add, passed only where the running ComfyUI has them
+(0.8 has none), and the inputs several nodes share."""
 
 import dataclasses
 
 from comfy_api.latest import io
+
+from ..core import PARAMETERS
 
 _SCHEMA_FIELDS = frozenset(field.name for field in dataclasses.fields(io.Schema))
 # What users type to find the pack in the node search, on every node of it.
@@ -18,3 +21,19 @@ def node_schema(search_aliases: tuple[str, ...] = (), **fields) -> io.Schema:
     if supports("search_aliases"):
         fields["search_aliases"] = [*PACK_ALIASES, *search_aliases]
     return io.Schema(**fields)
+
+
+def parameter_input(name: str) -> io.Float.Input:
+    """A float widget for one soft-inpainting parameter, with A1111's default, range and step."""
+    spec = PARAMETERS[name]
+    return io.Float.Input(
+        name, default=spec.default, min=spec.minimum, max=spec.maximum, step=spec.step, tooltip=spec.tooltip
+    )
+
+
+def noise_multiplier_input() -> io.Float.Input:
+    return io.Float.Input(
+        "initial_noise_multiplier", default=1.0, min=0.0, max=1.5, step=0.01, optional=True,
+        tooltip="A1111's initial noise multiplier: scales the starting noise. Below 1 keeps more of the "
+        "original's structure at high denoise.",
+    )

@@ -7,14 +7,12 @@ combines its conditionings (CFG, dual CFG, Perp-Neg...), is blended with the ori
 Inpainting models get A1111's unrounded mask in their concat channels.
 """
 
-from dataclasses import dataclass, field
-
 import comfy.model_sampling
 import comfy.patcher_extension
 import torch
 
-from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
-from .inputs import latent_mask_from, per_latent, pixel_masks_for, temporal_ratio_of
+from ..core import InpaintMasks, blend_denoised, eight_bit_levels, flow_to_sd_sigma, masks_for_latent
+from .pack_types import SoftSchedule, temporal_compression
 
 WRAPPER_KEY = "soft_inpainting"
 MISSING_MASK = (
@@ -22,25 +20,8 @@ MISSING_MASK = (
     "mask (Soft Inpaint Fill, Soft Inpaint Model Conditioning, Set Latent Noise Mask or InpaintModelConditioning)."
 )
 
-SIGMA_SPACES = ("sd", "raw")
 # Channels each concat key of an inpainting model takes (ComfyUI's BaseModel.concat_cond); None: latent's.
 _CONCAT_CHANNELS = {"mask": 1, "mask_inverted": 1, "masked_image": None, "concat_image": None}
-
-
-@dataclass(frozen=True)
-class SoftSchedule:
-    """The SOFT_MASK_SCHEDULE value: the blend settings and how sigmas are read.
-
-    sigma_space "sd" turns a flow model's sigma into the equivalent SD noise level, so the schedule
-    means the same for every model family; "raw" feeds the model's sigma as it is (A1111 exactly).
-    """
-
-    settings: SoftInpaintSettings = field(default_factory=SoftInpaintSettings)
-    sigma_space: str = "sd"
-
-    def __post_init__(self):
-        if self.sigma_space not in SIGMA_SPACES:
-            raise ValueError(f"sigma_space must be one of {SIGMA_SPACES}, got {self.sigma_space!r}")
 
 
 def _is_flow(model_sampling) -> bool:
@@ -111,49 +92,47 @@ class _BlendingGuider:
         return getattr(self._guider, name)
 
 
-def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_mask):
+def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_mask, latent_masks):
     def sampler_sample(executor, guider, sigmas, extra_args, callback, noise, latent_image=None,
                        denoise_mask=None, disable_pbar=False):
-        if denoise_mask is None and pixel_mask is None:
-            raise ValueError(MISSING_MASK)
+        masks = _run_masks(pixel_mask, latent_masks, denoise_mask, noise, guider.inner_model.latent_format)
         original = latent_image if latent_image is not None else torch.zeros_like(noise)
-        ratio = temporal_ratio_of(guider.inner_model.latent_format)
-        nmask, model_mask = _run_masks(pixel_mask, denoise_mask, noise, ratio)
         model_options = extra_args["model_options"]  # the run's own copy (CFGGuider.inner_sample clones it)
-        run = _SoftBlendRun(original, nmask, model_mask, schedule, _is_flow(guider.inner_model.model_sampling),
-                            model_options.get("denoise_mask_function"))
+        run = _SoftBlendRun(original, masks.blend, masks.model, schedule,
+                            _is_flow(guider.inner_model.model_sampling), model_options.get("denoise_mask_function"))
         model_options["denoise_mask_function"] = run.denoise_mask
         comfy.patcher_extension.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY,
                                                      run.apply_model, model_options, is_model_options=True)
         noise = noise * noise_multiplier  # A1111's initial noise multiplier
-        return executor(_BlendingGuider(guider, run), sigmas, extra_args, callback, noise, latent_image, nmask,
+        return executor(_BlendingGuider(guider, run), sigmas, extra_args, callback, noise, latent_image, masks.blend,
                         disable_pbar)
 
     return sampler_sample
 
 
-def _run_masks(pixel_mask, denoise_mask, noise, ratio):
-    """(blend mask, inpainting-model mask) at the latent's size. From the pixel mask when the node has it,
-    as A1111 makes them (a video's pixel frames mapped to latent frames once, for both); otherwise the noise
-    mask as ComfyUI resized it (unrounded)."""
-    if pixel_mask is None:
-        mask = denoise_mask[:, :1].to(device=noise.device, dtype=torch.float32)
-        return mask, mask
-    pixels = pixel_masks_for(pixel_mask, noise.shape, ratio)
-    nmask = latent_mask_from(pixels, noise.shape).to(noise.device)
-    model_mask = per_latent(conditioning_mask(pixels, *noise.shape[-2:])[:, 0], noise.shape).to(noise.device)
-    return nmask, model_mask
+def _run_masks(pixel_mask, latent_masks, denoise_mask, noise, latent_format) -> InpaintMasks:
+    """The run's masks at the latent's size: those the node made, else A1111's from the patch's pixel mask,
+    else the noise mask ComfyUI resized for the sampler, in A1111's 8-bit levels."""
+    if latent_masks is not None:
+        return latent_masks.to(noise.device)
+    if pixel_mask is not None:
+        return masks_for_latent(pixel_mask, noise.shape, temporal_compression(latent_format)).to(noise.device)
+    if denoise_mask is None:
+        raise ValueError(MISSING_MASK)
+    levels = eight_bit_levels(denoise_mask[:, :1].to(noise.device))
+    return InpaintMasks(levels, levels)
 
 
-def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None):
+def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None,
+                         latent_masks: InpaintMasks | None = None):
     """A clone of the ModelPatcher `model` whose sampler runs soft-blend every step (replacing any
-    earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked; for a
-    video latent [frames,1,H,W]) gives A1111's latent mask; without it the latent's noise mask is used as
-    ComfyUI hands it to the sampler."""
+    earlier soft-inpainting patch, so it never blends twice). The masks are `latent_masks` where the node
+    made them for the latent, else A1111's from `pixel_mask` (any MASK layout; for a video latent its
+    frames), else the latent's noise mask as ComfyUI hands it to the sampler."""
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(
         comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY,
-        _soft_blend_wrapper(schedule, noise_multiplier, pixel_mask),
+        _soft_blend_wrapper(schedule, noise_multiplier, pixel_mask, latent_masks),
     )
     return patched

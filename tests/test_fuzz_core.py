@@ -12,7 +12,7 @@ import math
 import random
 import re
 import zlib
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 
 import numpy as np
 import pytest
@@ -468,7 +468,96 @@ def _smootherstep(d):
     return dict(x=x), lambda r: _tensor(r, x.shape, x.dtype)
 
 
+def _mask_layout(d, batch, height, width):
+    """A MASK in one of ComfyUI's layouts, sometimes a wrong one."""
+    layout = d.choice(("2d", "3d", "3d", "4d", "bad"))
+    shape = {"2d": (height, width), "3d": (batch, height, width), "4d": (batch, 1, height, width),
+             "bad": (batch, 2, height, width)}[layout]
+    if layout == "bad":
+        d.bad("mask")
+    return d.mask("mask", shape)
+
+
+def _mask_batch(d):
+    batch, height, width = d.choice((1, 2, 3)), d.side(), d.side()
+    mask = _mask_layout(d, batch, height, width)
+    expected = batch if mask.ndim > 2 else 1
+    dtype = torch.promote_types(_mask_dtype(mask), torch.float32)
+    return dict(mask=mask), lambda r: _tensor(r, (expected, height, width), dtype, unit=True)
+
+
+def _mask_at_size(d):
+    masks = d.mask("masks", (d.choice((1, 2, 3)), d.side(), d.side()))
+    height, width = d.choice(SIZES), d.choice(SIZES)
+    dtype = torch.promote_types(_mask_dtype(masks), torch.float32)
+    return dict(masks=masks, height=height, width=width), \
+        lambda r: _tensor(r, (masks.shape[0], height, width), dtype, unit=True)
+
+
+def _eight_bit_levels(d):
+    mask = d.mask("mask", _latent_shape(d))
+    dtype = torch.promote_types(_mask_dtype(mask), torch.float32)
+
+    def check(result):
+        _tensor(result, mask.shape, dtype, unit=True)
+        _require(bool(torch.equal(result * 255, (result * 255).round())), "not 8-bit levels")
+    return dict(mask=mask), check
+
+
+def _masks_for_latent(d):
+    shape = _latent_shape(d)
+    frames = d.choice((1, shape[2], 1 + 4 * (shape[2] - 1))) if len(shape) == 5 else shape[0]
+    scale = d.choice((1, 8))
+    mask = _mask_layout(d, frames, shape[-2] * scale + d.choice((0, 0, 3)), shape[-1] * scale)
+
+    def check(masks):
+        layout = (shape[0], 1, *shape[2:])
+        for name in ("blend", "model"):
+            _tensor(getattr(masks, name), layout, torch.promote_types(_mask_dtype(mask), torch.float32), unit=True)
+    return dict(mask=mask, latent_shape=shape, temporal_ratio=d.choice((None, 4))), check
+
+
+def _paste_back(d):
+    batch, height, width = d.choice((1, 2)), d.side(), d.side()
+    scale = d.choice((1, 8))
+    encoder_crop = d.choice((0, 5)) if scale == 8 else 0
+    original = d.pixels("original_image", (batch, height * scale + encoder_crop, width * scale, 3))
+    inpainted = d.pixels("inpainted_image", (batch, height * scale, width * scale, 3))
+    changed = d.mask("changed", (batch, height, width))
+    if not changed.is_floating_point():
+        d.bad("changed")
+    return dict(original_image=original, inpainted_image=inpainted, changed=changed), \
+        lambda r: _tensor(r[0], original.shape, torch.promote_types(original.dtype, inpainted.dtype))
+
+
+def _crop_around_masks(d):
+    shape = _image_shape(d)
+    image = d.pixels("image", shape)
+    mask = _mask_layout(d, shape[0], *shape[1:3])
+    width, height = d.number("width", CROP_SIZES, BAD_SIZES), d.number("height", CROP_SIZES, BAD_SIZES)
+    padding = d.number("padding", PADDINGS, BAD_PADDINGS)
+    return dict(image=image, mask=mask, width=width, height=height, padding=padding), \
+        lambda r: _tensor(r[0], (shape[0], height, width, shape[3]), image.dtype)
+
+
+def _stitch_crops(d):
+    shape = _image_shape(d)
+    boxes = _boxes(d, shape[0], *shape[1:3])
+    crops = core.Crops(d.pixels("originals", shape), torch.rand(shape[:3], generator=d.generator), boxes)
+    image = d.pixels("image", (shape[0] if not d.chance(0.1) else shape[0] + 1, d.side(), d.side(), shape[3]))
+    if image.shape[0] != len(boxes):
+        d.bad("image")
+    return dict(crops=crops, image=image), lambda r: _tensor(r, shape, crops.original.dtype)
+
+
 BUILDERS = {
+    "mask_batch": _mask_batch,
+    "mask_at_size": _mask_at_size,
+    "eight_bit_levels": _eight_bit_levels,
+    "masks_for_latent": _masks_for_latent,
+    "paste_back": _paste_back,
+    "crop_around_masks": _crop_around_masks,
+    "stitch_crops": _stitch_crops,
     "latent_blend": _latent_blend,
     "modified_nmask": _modified_nmask,
     "blend_denoised": _blend_denoised,
@@ -516,6 +605,8 @@ def _same(before, after) -> bool:
 
 def _equal(x, y) -> bool:
     """Exactly equal results: tensors, numpy arrays, and tuples or lists of them or of numbers."""
+    if is_dataclass(x):
+        return type(x) is type(y) and all(_equal(getattr(x, f.name), getattr(y, f.name)) for f in fields(x))
     if isinstance(x, (tuple, list)):
         return type(x) is type(y) and len(x) == len(y) and all(_equal(a, b) for a, b in zip(x, y, strict=True))
     if isinstance(x, np.ndarray):
@@ -586,5 +677,6 @@ def test_fuzz(function):
 
 
 def test_every_public_function_is_fuzzed():
-    public = {name for name in core.__all__ if callable(getattr(core, name))} - {"ParameterSpec"}
+    public = {name for name in core.__all__ if callable(getattr(core, name))} - {"ParameterSpec", "Crops",
+                                                                                "InpaintMasks"}
     assert public == set(BUILDERS)

@@ -111,7 +111,7 @@ def test_crop_sample_composite_stitch_keeps_everything_outside_exactly(comfy_nod
     crops, crop_masks, info = _node(comfy_nodes, "SoftInpaintCrop").execute(image=image, mask=masks, width=96,
                                                                       height=96, padding=24).args
     assert crops.shape == (2, 96, 96, 3) and crop_masks.shape == (2, 96, 96)
-    assert info["boxes"][0] != info["boxes"][1]
+    assert info.boxes[0] != info.boxes[1]
     latent = {"samples": vae.encode(crops)}
     out = _soft_sample(comfy_nodes, model, clip, latent, mask=crop_masks)
     decoded = vae.decode(out["samples"])
@@ -119,13 +119,13 @@ def test_crop_sample_composite_stitch_keeps_everything_outside_exactly(comfy_nod
         original_image=image, inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
         difference_threshold=0.5, difference_contrast=2.0, crop=info).args
     assert stitched.shape == image.shape and full_mask.shape == (2, pixels, pixels)
-    for sample, (x1, y1, x2, y2) in enumerate(info["boxes"]):
+    for sample, (x1, y1, x2, y2) in enumerate(info.boxes):
         outside = torch.ones(pixels, pixels, dtype=torch.bool)
         outside[y1:y2, x1:x2] = False
         assert torch.equal(stitched[sample][outside], image[sample][outside])
         assert not torch.equal(stitched[sample][~outside], image[sample][~outside])
     # A1111's composite: the generated crops pasted back into their boxes, through the mask, once.
-    pasted = core.uncrop(decoded, info["boxes"], pixels, pixels)
+    pasted = core.uncrop(decoded, info.boxes, pixels, pixels)
     expected = image + full_mask[..., None] * (pasted - image)
     in_transition = (full_mask > 0.05) & (full_mask < 0.95)
     assert in_transition.any()
