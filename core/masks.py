@@ -99,7 +99,7 @@ def _per_latent_frame(pixels: torch.Tensor, latent_frames: int, ratio: int | Non
 
 def _encoder_crop(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """The part of [N,H,W] masks that the VAE encoder kept: the centred multiple of the latent scale."""
-    scale = max(1, round(pixels.shape[-2] / height))
+    scale = max(1, pixels.shape[-2] // height)
     if (pixels.shape[-2] // scale, pixels.shape[-1] // scale) == (height, width):
         return centre_crop(pixels, height * scale, width * scale)
     return pixels

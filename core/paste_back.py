@@ -92,6 +92,8 @@ def _video(original, inpainted, changed, known_ratio):
         )
     image, mask = _at_original_size(original[:decoded_frames], inpainted, pixel_mask, changed.shape[-2])
     dropped = original[decoded_frames:]
+    if not len(dropped):  # the usual case: spare a copy of the whole video
+        return image, mask
     return torch.cat([image, dropped.to(image)]), torch.cat([mask, mask.new_zeros(dropped.shape[:3])])
 
 
