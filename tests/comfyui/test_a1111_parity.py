@@ -88,6 +88,31 @@ def test_one_step_equals_a1111s_blend_with_a1111s_latent_mask(comfy_nodes, run, 
     assert (other - expected).norm() / change > 5 * max(error, 1e-3)
 
 
+@pytest.mark.parametrize("sigma, most", [(2.0, 0.05), (0.05, 0.10)])
+def test_the_patch_alone_drops_the_faint_tails_a1111_drops(comfy_nodes, run, sigma, most):
+    """Without its mask input the patch only has the noise mask ComfyUI resized (bilinear); rounded to 8-bit
+    levels, its faint tails are 0 as in A1111, so the step stays near A1111's."""
+    import comfy.samplers
+
+    mask = _blurred_square_mask()
+    sigmas = torch.tensor([sigma, 0.0])
+    euler = comfy.samplers.sampler_object("euler")
+    denoised = _sample(run, run["model"], euler, sigmas)
+    alone = _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"]).args[0]
+    soft = _sample(run, alone, euler, sigmas, mask=mask)
+    latent_format = run["model"].get_model_object("latent_format")
+    original, new = latent_format.process_in(run["latent"]), latent_format.process_in(denoised)
+    expected = latent_format.process_out(a1111_blend(original, new, a1111_latent_mask(mask, LATENT, LATENT), sigma))
+    change = (denoised - run["latent"]).norm()
+    error = float((soft - expected).norm() / change)
+    bilinear = torch.nn.functional.interpolate(mask[None], size=(LATENT, LATENT), mode="bilinear")
+    unrounded = float((latent_format.process_out(a1111_blend(original, new, bilinear, sigma)) - expected).norm()
+                      / change)
+    print(f"\npatch alone, one step at sigma {sigma}: {error:.2%} of the change from A1111's blend "
+          f"(unrounded bilinear mask: {unrounded:.2%})")
+    assert error < most and error < unrounded / 2
+
+
 def _a1111_euler(original, nmask):
     """A1111's k-diffusion Euler with soft inpainting: CFG denoise, blend with the clean original latent by
     the scheduled latent mask, Euler step. Run as a ComfyUI sampler over the stock (unpatched) guider."""
