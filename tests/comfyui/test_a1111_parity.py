@@ -4,15 +4,12 @@ its latent mask, its per-step blend inside a real Euler run, and what reaches an
 import numpy as np
 import pytest
 import torch
+from helpers import node, text_conditioning
 from PIL import Image
 
 PIXELS = 64
 LATENT = PIXELS // 8
 STRENGTH, BIAS, BOOST = 0.5, 1.0, 4.0  # A1111's default schedule
-
-
-def _node(comfy_nodes, node_id):
-    return comfy_nodes.NODE_CLASS_MAPPINGS[node_id]
 
 
 def _blurred_square_mask(pixels=PIXELS):
@@ -45,10 +42,10 @@ def a1111_blend(original, denoised, nmask, sigma):
 @pytest.fixture(scope="module")
 def run(comfy_nodes, sd15):
     model, clip, vae = sd15
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(4))
-    return {"model": model, "vae": vae, "image": image, "latent": vae.encode(image),
-            "positive": encode.encode(clip, "a red brick wall")[0], "negative": encode.encode(clip, "blurry")[0]}
+    positive, negative = text_conditioning(comfy_nodes, clip)
+    return {"model": model, "vae": vae, "image": image, "latent": vae.encode(image), "positive": positive,
+            "negative": negative}
 
 
 def _sample(run, model, sampler, sigmas, mask=None, seed=7):
@@ -60,7 +57,7 @@ def _sample(run, model, sampler, sigmas, mask=None, seed=7):
 
 
 def _patched(comfy_nodes, run, mask):
-    return _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"], mask=mask).args[0]
+    return node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"], mask=mask).args[0]
 
 
 @pytest.mark.parametrize("sigma", [2.0, 0.05])
@@ -98,7 +95,7 @@ def test_the_patch_alone_drops_the_faint_tails_a1111_drops(comfy_nodes, run, sig
     sigmas = torch.tensor([sigma, 0.0])
     euler = comfy.samplers.sampler_object("euler")
     denoised = _sample(run, run["model"], euler, sigmas)
-    alone = _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"]).args[0]
+    alone = node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"]).args[0]
     soft = _sample(run, alone, euler, sigmas, mask=mask)
     latent_format = run["model"].get_model_object("latent_format")
     original, new = latent_format.process_in(run["latent"]), latent_format.process_in(denoised)
@@ -142,11 +139,11 @@ def test_euler_run_equals_a1111s_loop(comfy_nodes, run):
     patched = _sample(run, _patched(comfy_nodes, run, mask), comfy.samplers.sampler_object("euler"), sigmas, mask)
     assert (expected - run["latent"]).norm() > 0.1 * run["latent"].norm()  # the run really changed the picture
     torch.testing.assert_close(patched, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
-    node = _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    sampled = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=run["model"], seed=7, steps=6, cfg=5.0, sampler_name="euler", scheduler="karras",
         positive=run["positive"], negative=run["negative"], latent_image={"samples": run["latent"]}, denoise=1.0,
         mask=mask).args[0]["samples"]
-    torch.testing.assert_close(node, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+    torch.testing.assert_close(sampled, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
 
 def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd15_inpaint):
@@ -156,7 +153,7 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
     encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
     mask = _blurred_square_mask()
-    positive, negative, latent = _node(comfy_nodes, "SoftInpaintModelConditioning").execute(
+    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
         positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
         mask=mask, mask_strength=0.6).args
     seen = []
@@ -167,7 +164,7 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
 
     recording = model.clone()
     recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "test", record_concat)
-    out = _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    out = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=recording, seed=1, steps=2, cfg=4.0, sampler_name="euler", scheduler="normal", positive=positive,
         negative=negative, latent_image=latent, denoise=1.0).args[0]["samples"]
     assert torch.isfinite(out).all() and seen
@@ -189,7 +186,7 @@ def test_latent_noise_fill_is_the_samplers_initial_noise(comfy_nodes, run):
 
     mask = torch.zeros(1, PIXELS, PIXELS)
     mask[:, 16:48, 16:48] = 1
-    latent = _node(comfy_nodes, "SoftInpaintFill").execute(image=run["image"], mask=mask, vae=run["vae"],
+    latent = node(comfy_nodes, "SoftInpaintFill").execute(image=run["image"], mask=mask, vae=run["vae"],
                                                            masked_content="latent noise", seed=11,
                                                            model=run["model"]).args[0]
     seen = []
@@ -200,7 +197,7 @@ def test_latent_noise_fill_is_the_samplers_initial_noise(comfy_nodes, run):
 
     recording = run["model"].clone()
     recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, "test", record_noise)
-    _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=recording, seed=11, steps=1, cfg=4.0, sampler_name="euler", scheduler="normal",
         positive=run["positive"], negative=run["negative"], latent_image=latent, denoise=1.0)
     hole = (slice(None), slice(None), slice(3, 5), slice(3, 5))  # where A1111's latent mask is 1
