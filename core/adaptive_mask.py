@@ -5,8 +5,8 @@ import torch
 from PIL import Image, ImageFilter
 
 from .histogram_filter import checked_passes, gaussian_kernel
-from .settings import SoftInpaintSettings
-from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
+from .settings import SoftInpaintSettings, check_settings
+from .tensor_checks import check_images, check_size, check_tensor, unit_mask, working_dtype
 from .work_space import kept
 
 # A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
@@ -118,6 +118,7 @@ def adaptive_latent_mask(
     _check_latent_pair(latent_orig, latent_processed)
     latent_mask = _first_channel_mask(nmask, latent_orig.ndim)
     _check_mask_fits(latent_mask, latent_orig, latent_processed)
+    check_settings(settings, "adaptive_latent_mask: settings")
 
     distance = _distance(latent_orig, latent_processed)
     frames = distance.reshape(-1, *distance.shape[-2:])  # video frames are filtered one by one, spatially
@@ -175,12 +176,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
 
     Batches of 1 broadcast against batches of B; the mask is [B,H,W] or [H,W].
     """
-    check_tensor(original, "original")
-    check_tensor(inpainted, "inpainted")
-    if original.ndim != 4 or inpainted.ndim != 4:
-        raise ValueError(
-            f"images must be [B,H,W,C], got {tuple(original.shape)} and {tuple(inpainted.shape)}"
-        )
+    check_images(original, "original")
+    check_images(inpainted, "inpainted")
     if original.shape[1:] != inpainted.shape[1:]:
         raise ValueError(
             f"original {tuple(original.shape)} and inpainted {tuple(inpainted.shape)} differ in size or channels"

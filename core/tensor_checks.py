@@ -9,6 +9,11 @@ from .precision import wide_float
 
 # How many values the value-by-value finite check looks at at once.
 _FINITE_CHECK_ELEMENTS = 1 << 22
+# The largest side (in pixels, or latent pixels) a size argument may ask for: ComfyUI's own largest
+# resolution (its MAX_RESOLUTION), so that no picture or mask made here outgrows what a graph can hold,
+# and a mistyped size is refused before it asks for terabytes.
+MAX_SIZE = 16384
+_AT_MOST_MAX_SIZE = f"at most MAX_SIZE = {MAX_SIZE} (ComfyUI's largest resolution)"
 
 
 def check_tensor(x, name: str, allow_bool: bool = False) -> None:
@@ -77,12 +82,21 @@ def check_range(value, name: str, low: float, high: float = math.inf, low_open: 
 
 
 def check_size(value, name: str, minimum: int = 1) -> int:
-    """A whole number >= `minimum` (a picture or latent side: 1; a padding: 0) as an int."""
+    """A whole number from `minimum` (a picture or latent side: 1; a padding: 0) to MAX_SIZE, as an int."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if value > MAX_SIZE:
+        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE}, got {value}")
     return int(value)
+
+
+def check_sides(x: torch.Tensor, name: str, count: int = 2) -> None:
+    """ValueError if one of the last `count` sides of `x` is beyond MAX_SIZE (work that grows faster than the
+    tensor does, as windows around each pixel, is bounded by it)."""
+    if max(x.shape[-count:]) > MAX_SIZE:
+        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE} on a side, got shape {tuple(x.shape)}")
 
 
 def check_layout(x, name: str, ndim: int, layout: str, device=None) -> None:
@@ -95,3 +109,9 @@ def check_layout(x, name: str, ndim: int, layout: str, device=None) -> None:
         raise ValueError(f"{name} must be {layout}, got shape {tuple(x.shape)}")
     if device is not None and x.device != torch.device(device):
         raise ValueError(f"{name} is on {x.device} but the other inputs are on {device}")
+
+
+def check_images(images, name: str, device=None) -> None:
+    """check_layout and check_tensor for ComfyUI images [B,H,W,C]."""
+    check_layout(images, name, 4, "[B,H,W,C] image", device=device)
+    check_tensor(images, name)

@@ -440,7 +440,7 @@ def _weighted_histogram_filter(d):
 
 def _gaussian_kernel(d):
     stddev = d.number("stddev_radius", (1e-3, 0.5, 1.0, 1.5, 1e3), (0.0, -1.0, math.nan, math.inf))
-    radius = d.number("max_radius", (0, 1, 2, 7, 100), (-1, 2.5, math.nan))
+    radius = d.number("max_radius", (0, 1, 2, 7, 16), (-1, 2.5, math.nan, 17))
 
     def check(result):
         kernel, center = result
