@@ -5,6 +5,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from .histogram_filter import checked_passes, gaussian_kernel
+from .precision import channel_length, wide_float
 from .settings import SoftInpaintSettings, check_settings
 from .tensor_checks import check_images, check_size, check_tensor, unit_mask, working_dtype
 from .work_space import kept
@@ -71,15 +72,14 @@ def _check_mask_fits(mask, latent_orig, latent_processed) -> None:
 def _distance(latent_orig, latent_processed) -> torch.Tensor:
     """Length of the change over the channels per latent pixel, float32 [B,h,w] or [B,T,h,w].
 
-    In float32 or wider (a float16 distance overflows for latents of 6e4); a length beyond float32 is
-    float32's largest. Videos a few frames at a time, so that no float32 copy of a whole video latent is
-    made. A plain sum of squares: vector_norm over a middle axis is some 40 times slower on the CPU."""
+    In float32 or wider (a float16 distance overflows for latents of 6e4); the length is then held in
+    float32: beyond its range it is float32's largest, below it 0. Videos a few frames at a time, so that
+    no float32 copy of a whole video latent is made."""
     work = working_dtype(torch.promote_types(latent_orig.dtype, latent_processed.dtype))
 
     def norm(orig, processed):
         difference = processed.detach().to(work) - orig.detach().to(work)
-        length = (difference * difference).sum(dim=1).sqrt_().float()
-        return length.clamp_(max=torch.finfo(torch.float32).max)
+        return channel_length(difference, work)[:, 0].float().clamp_(max=torch.finfo(torch.float32).max)
 
     if latent_orig.ndim == 4:
         return norm(latent_orig, latent_processed)
@@ -124,10 +124,11 @@ def adaptive_latent_mask(
     frames = distance.reshape(-1, *distance.shape[-2:])  # video frames are filtered one by one, spatially
     distance = checked_passes(frames, _KERNEL, (_KERNEL_CENTER,) * 2, _FILTER_PASSES).reshape(distance.shape)
 
-    threshold = _distance_threshold(latent_mask, settings)
-    ratio = distance / threshold
-    if isinstance(threshold, torch.Tensor) or threshold == 0:  # where the threshold is 0, 0/0 is no change
-        ratio = torch.where(distance == 0, 0.0, ratio)
+    # The ratio in the wide type: in float32 a threshold of 1e-300 is 0, and 0 / 0 NaN.
+    wide = wide_float(distance.device)
+    threshold = _distance_threshold(latent_mask.to(wide), settings)
+    distance = distance.to(wide)
+    ratio = torch.where(distance == 0, 0.0, distance / threshold)  # where the threshold is 0, 0/0 is no change
     keep_original = _smootherstep(1 / (1 + ratio ** settings.difference_contrast))
     return (1 - keep_original).float()
 
@@ -194,7 +195,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
         if size not in (1, batch):
             raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
     dtype = torch.promote_types(original.dtype, inpainted.dtype)
-    # Blended in float32 or wider: in float16 the difference of two large values overflows.
     work = working_dtype(dtype)
     weight = mask.to(device=original.device, dtype=work).unsqueeze(-1)
-    return torch.lerp(original.to(work), inpainted.to(device=original.device, dtype=work), weight).to(dtype)
+    # (1 - m) o + m i, not o + m (i - o): the difference of values near the type's largest overflows, and at
+    # m = 0 or 1 this gives o or i exactly.
+    return (original.to(work) * (1 - weight) + inpainted.to(device=original.device, dtype=work) * weight).to(dtype)

@@ -389,7 +389,24 @@ def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) 
     passes = [_checked_band(*band) for band in passes]
     kernel = _checked_kernel(kernel)
     center = _center_pair(kernel_center, tuple(kernel.shape))
-    return checked_passes(img.contiguous(), kernel, center, passes)  # any layout: the filter views its memory
+    scale = _overflow_scale(img, kernel)
+    img = img.contiguous()  # any layout: the filter views its memory
+    if scale == 1:
+        return checked_passes(img, kernel, center, passes)
+    return checked_passes(img * scale, kernel, center, passes) / scale
+
+
+def _overflow_scale(img: torch.Tensor, kernel: torch.Tensor) -> float:
+    """A power of two that keeps a float64 image's band sums (values times stack heights, up to the
+    kernel's total weight) inside float64's range; 1 for other images, whose sums are wider than them.
+    Scaling by a power of two is exact."""
+    if img.dtype != torch.float64:
+        return 1.0
+    largest, total = float(img.detach().abs().max()), float(kernel.sum())
+    if largest == 0 or total == 0:
+        return 1.0
+    excess = math.ceil(math.log2(largest) + math.log2(total)) - 1000
+    return 2.0 ** -excess if excess > 0 else 1.0
 
 
 def checked_passes(img: torch.Tensor, kernel: torch.Tensor, center: tuple[int, int], passes) -> torch.Tensor:

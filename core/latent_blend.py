@@ -1,10 +1,10 @@
 """Stage one of soft inpainting: the per-step blend of the denoised latent with the original."""
 
-import numbers
+import math
 
 import torch
 
-from .precision import wide_float
+from .precision import channel_length, wide_float
 from .settings import check_settings
 from .tensor_checks import all_finite, check_range, check_tensor, result_dtype, unit_mask, working_dtype
 
@@ -27,14 +27,14 @@ def _check_latents(a, b, t, names, where) -> None:
                          f"got {shape}")
 
 
-def _power_mean(a_length, b_length, t, p):
-    """((1-t) a^p + t b^p)^(1/p) for lengths a, b >= 0, in logs: a^p and b^p under- and overflow.
+def _log_power_mean(log_a, log_b, t, p):
+    """log ((1-t) a^p + t b^p)^(1/p) of lengths a, b >= 0 given by their logs: a^p and b^p under- and
+    overflow, and so may the mean.
 
     Taken from the longer length h (weight w) and the shorter l: log h + log(w + (1-w) e^d) / p with
     d = p (log l - log h) <= 0. Where |d| < 1 the last log is log1p((1-w) expm1(d)), which keeps its digits
     however small p is (as p -> 0 the mean becomes the weighted geometric one); beyond, a logaddexp, whose
     rounding dividing by p then cannot magnify past |log l - log h|."""
-    log_a, log_b = a_length.log(), b_length.log()
     b_longer = log_b >= log_a
     log_long, log_short = torch.maximum(log_a, log_b), torch.minimum(log_a, log_b)
     w_long, w_short = torch.where(b_longer, t, 1 - t), torch.where(b_longer, 1 - t, t)
@@ -50,7 +50,7 @@ def _power_mean(a_length, b_length, t, p):
     log_mean = log_long + torch.where(near, gap * share, far)
     # Exact ends (at t = 0 or 1 a huge p would turn e^d to 0), and 0 for two zero vectors.
     log_mean = torch.where(t == 0, log_a, torch.where(t == 1, log_b, log_mean))
-    return torch.where(log_long == -torch.inf, 0.0, log_mean.exp())
+    return torch.where(log_long == -torch.inf, -torch.inf, log_mean)
 
 
 def _blend(a, b, t, detail_preservation, names=("'a'", "'b'", "'t'"), where="latent_blend"):
@@ -64,13 +64,18 @@ def _blended(a, b, t, p, names, where):
     out_dtype = torch.promote_types(a.dtype, b.dtype)
     work, wide = working_dtype(out_dtype), wide_float(a.device)
     t = t.to(work)
-    linear = torch.lerp(a.to(work), b.to(work), t)
-    # Lengths and their power mean in the wide type: p * log|a| needs more digits than float32 keeps.
-    a_length = torch.linalg.vector_norm(a, dim=1, keepdim=True, dtype=wide)
-    b_length = torch.linalg.vector_norm(b, dim=1, keepdim=True, dtype=wide)
-    wanted = _power_mean(a_length, b_length, t[:, :1].to(wide), p)
-    current = torch.linalg.vector_norm(linear, dim=1, keepdim=True, dtype=wide) + MAGNITUDE_EPSILON
-    out = (linear * (wanted / current).to(work)).to(out_dtype)
+    # (1 - t) a + t b, not lerp's a + t (b - a): the difference of values near the type's largest overflows.
+    linear = (b.to(work) * t).addcmul_(a.to(work), 1 - t)
+    # Lengths and their power mean in the wide type, in logs (p * log|a| needs more digits than float32
+    # keeps, and float64 lengths may pass its largest value).
+    log_wanted = _log_power_mean(channel_length(a, wide, log=True), channel_length(b, wide, log=True),
+                                 t[:, :1].to(wide), p)
+    log_linear = channel_length(linear, wide, log=True)
+    log_current = torch.logaddexp(log_linear, log_linear.new_tensor(math.log(MAGNITUDE_EPSILON)))
+    # The rescale (wanted / current) in two equal factors: as one it may pass the work type's range where
+    # the blend of nearly opposite vectors is short, though the result does not.
+    half = ((log_wanted - log_current) / 2).exp().to(work)
+    out = (linear * half * half).to(out_dtype)
     if not all_finite(out):
         raise ValueError(f"{where}: the blend of {names[0]} and {names[1]} overflows {out_dtype}: "
                          "their values are too large for it")
@@ -93,8 +98,8 @@ def latent_blend(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, detail_prese
 def _sigma_tensor(sigma, nmask: torch.Tensor, batch: int) -> torch.Tensor:
     """`sigma` as a tensor of nmask's type that broadcasts over it: a scalar, or one value per sample of
     `batch`."""
-    if isinstance(sigma, bool) or not isinstance(sigma, (numbers.Real, torch.Tensor)):
-        raise TypeError(f"modified_nmask: sigma must be a number or a tensor, got {type(sigma).__name__}")
+    if not isinstance(sigma, torch.Tensor):
+        sigma = check_range(sigma, "modified_nmask: sigma", 0)  # a number (or a TypeError naming it)
     # Straight to nmask's (wide) type: through torch's default float32, a number such as 1e300 is inf.
     sigma = torch.as_tensor(sigma, dtype=nmask.dtype, device=nmask.device)
     if sigma.numel() == 0 or not bool((torch.isfinite(sigma) & (sigma >= 0)).all()):
@@ -114,9 +119,11 @@ def _scheduled_weight(nmask, sigma, mask_blend_power, mask_blend_scale, batch=No
     power = check_range(mask_blend_power, "modified_nmask: mask_blend_power", 0)
     scale = check_range(mask_blend_scale, "modified_nmask: mask_blend_scale", 0)
     sigma = _sigma_tensor(sigma, mask, batch or (mask.shape[0] if mask.ndim else 1))
-    # sigma**power may overflow to inf; at scale 0 the exponent is 0 all the same (not inf * 0 = NaN).
-    exponent = sigma.pow(power) * scale if scale > 0 else torch.zeros_like(sigma)
-    return mask.pow(exponent)
+    if scale == 0:  # the exponent is 0 all the same, where sigma**power overflowed too (not inf * 0 = NaN)
+        return mask.pow(torch.zeros_like(sigma))
+    # Where sigma > 0 the exponent is > 0 even if it underflowed: kept so, else 0 ** 0 would keep the inpainting.
+    exponent = sigma.pow(power) * scale
+    return mask.pow(torch.where(sigma > 0, exponent.clamp_min(torch.finfo(exponent.dtype).tiny), exponent))
 
 
 def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_blend_scale: float) -> torch.Tensor:

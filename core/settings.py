@@ -4,6 +4,8 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from .tensor_checks import shown
+
 
 @dataclass(frozen=True)
 class ParameterSpec:
@@ -60,11 +62,10 @@ def check_parameter(name: str, value: float) -> float:
     """Return `value` as a float, or raise ValueError naming the parameter and its range."""
     spec = PARAMETERS[name]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number in [{spec.minimum}, {spec.maximum}], got {value!r}")
+        raise ValueError(f"{name} must be a number in [{spec.minimum}, {spec.maximum}], got {shown(value)}")
     # Compared before it is made a float: an int beyond float's range does not convert.
     if not spec.minimum <= value <= spec.maximum:  # NaN compares False
-        shown = repr(value) if len(repr(value)) <= 32 else f"{repr(value)[:12]}... ({len(repr(value))} digits)"
-        raise ValueError(f"{name} must be in [{spec.minimum}, {spec.maximum}], got {shown}")
+        raise ValueError(f"{name} must be in [{spec.minimum}, {spec.maximum}], got {shown(value)}")
     return float(value)
 
 

@@ -81,15 +81,29 @@ def check_range(value, name: str, low: float, high: float = math.inf, low_open: 
     return value
 
 
+def shown(value) -> str:
+    """A value for a message: its repr, cut short (an int of 400 digits is shown by its count of digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
+
+
+def check_count(value, name: str, minimum: int = 1, maximum: float = math.inf) -> int:
+    """A whole number from `minimum` to `maximum`, as an int; TypeError or ValueError naming it if not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {shown(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {shown(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {shown(value)}")
+    return int(value)
+
+
 def check_size(value, name: str, minimum: int = 1) -> int:
     """A whole number from `minimum` (a picture or latent side: 1; a padding: 0) to MAX_SIZE, as an int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    value = check_count(value, name, minimum)
     if value > MAX_SIZE:
-        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE}, got {value}")
-    return int(value)
+        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE}, got {shown(value)}")
+    return value
 
 
 def check_sides(x: torch.Tensor, name: str, count: int = 2) -> None:
