@@ -5,8 +5,9 @@ import torch
 from PIL import Image, ImageFilter
 
 from .histogram_filter import checked_passes, gaussian_kernel
-from .settings import SoftInpaintSettings
-from .tensor_checks import check_size, check_tensor, unit_mask, working_dtype
+from .precision import channel_length, wide_float
+from .settings import SoftInpaintSettings, check_settings
+from .tensor_checks import all_finite, check_images, check_size, check_tensor, unit_mask, working_dtype
 
 # A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
 _KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
@@ -70,15 +71,14 @@ def _check_mask_fits(mask, latent_orig, latent_processed) -> None:
 def _distance(latent_orig, latent_processed) -> torch.Tensor:
     """Length of the change over the channels per latent pixel, float32 [B,h,w] or [B,T,h,w].
 
-    In float32 or wider (a float16 distance overflows for latents of 6e4); a length beyond float32 is
-    float32's largest. Videos a few frames at a time, so that no float32 copy of a whole video latent is
-    made. A plain sum of squares: vector_norm over a middle axis is some 40 times slower on the CPU."""
+    In float32 or wider (a float16 distance overflows for latents of 6e4); the length is then held in
+    float32: beyond its range it is float32's largest, below it 0. Videos a few frames at a time, so that
+    no float32 copy of a whole video latent is made."""
     work = working_dtype(torch.promote_types(latent_orig.dtype, latent_processed.dtype))
 
     def norm(orig, processed):
         difference = processed.detach().to(work) - orig.detach().to(work)
-        length = (difference * difference).sum(dim=1).sqrt_().float()
-        return length.clamp_(max=torch.finfo(torch.float32).max)
+        return channel_length(difference, work)[:, 0].float().clamp_(max=torch.finfo(torch.float32).max)
 
     if latent_orig.ndim == 4:
         return norm(latent_orig, latent_processed)
@@ -117,15 +117,17 @@ def adaptive_latent_mask(
     _check_latent_pair(latent_orig, latent_processed)
     latent_mask = _first_channel_mask(nmask, latent_orig.ndim)
     _check_mask_fits(latent_mask, latent_orig, latent_processed)
+    check_settings(settings, "adaptive_latent_mask: settings")
 
     distance = _distance(latent_orig, latent_processed)
     frames = distance.reshape(-1, *distance.shape[-2:])  # video frames are filtered one by one, spatially
     distance = checked_passes(frames, _KERNEL, (_KERNEL_CENTER,) * 2, _FILTER_PASSES).reshape(distance.shape)
 
-    threshold = _distance_threshold(latent_mask, settings)
-    ratio = distance / threshold
-    if isinstance(threshold, torch.Tensor) or threshold == 0:  # where the threshold is 0, 0/0 is no change
-        ratio = torch.where(distance == 0, 0.0, ratio)
+    # The ratio in the wide type: in float32 a threshold of 1e-300 is 0, and 0 / 0 NaN.
+    wide = wide_float(distance.device)
+    threshold = _distance_threshold(latent_mask.to(wide), settings)
+    distance = distance.to(wide)
+    ratio = torch.where(distance == 0, 0.0, distance / threshold)  # where the threshold is 0, 0/0 is no change
     keep_original = _smootherstep(1 / (1 + ratio ** settings.difference_contrast))
     return (1 - keep_original).float()
 
@@ -153,12 +155,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
 
     Batches of 1 broadcast against batches of B; the mask is [B,H,W] or [H,W].
     """
-    check_tensor(original, "original")
-    check_tensor(inpainted, "inpainted")
-    if original.ndim != 4 or inpainted.ndim != 4:
-        raise ValueError(
-            f"images must be [B,H,W,C], got {tuple(original.shape)} and {tuple(inpainted.shape)}"
-        )
+    check_images(original, "original")
+    check_images(inpainted, "inpainted")
     if original.shape[1:] != inpainted.shape[1:]:
         raise ValueError(
             f"original {tuple(original.shape)} and inpainted {tuple(inpainted.shape)} differ in size or channels"
@@ -175,7 +173,10 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
         if size not in (1, batch):
             raise ValueError(f"{name} has batch {size}; expected 1 or {batch}")
     dtype = torch.promote_types(original.dtype, inpainted.dtype)
-    # Blended in float32 or wider: in float16 the difference of two large values overflows.
     work = working_dtype(dtype)
     weight = mask.to(device=original.device, dtype=work).unsqueeze(-1)
-    return torch.lerp(original.to(work), inpainted.to(device=original.device, dtype=work), weight).to(dtype)
+    original, inpainted = original.to(work), inpainted.to(device=original.device, dtype=work)
+    blended = torch.lerp(original, inpainted, weight)  # o or i exactly where m is 0 or 1
+    if not all_finite(blended):  # i - o overflowed: values near the type's largest
+        blended = original * (1 - weight) + inpainted * weight
+    return blended.to(dtype)

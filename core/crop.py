@@ -13,7 +13,7 @@ from PIL import Image
 
 from .latent_mask import mask_to_8bit
 from .masks import mask_batch
-from .tensor_checks import check_layout, check_size, check_tensor, result_dtype, unit_mask
+from .tensor_checks import check_images, check_layout, check_size, check_tensor, result_dtype, unit_mask, working_dtype
 
 _LANCZOS = Image.Resampling.LANCZOS
 
@@ -113,7 +113,9 @@ def _crop_and_resize(planes: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _planes(x: torch.Tensor) -> np.ndarray:
-    return x.detach().to(device="cpu", dtype=torch.float32).numpy()
+    """Pictures or masks as float32 planes in 0-1, as A1111's 8-bit pictures hold them: clamped before the
+    narrowing, where a float64 value beyond float32's range would turn inf (and Lanczos' lobes NaN)."""
+    return x.detach().clamp(0, 1).to(device="cpu", dtype=torch.float32).numpy()
 
 
 def _unit_masks(name: str, masks, images: torch.Tensor, size) -> torch.Tensor:
@@ -123,11 +125,6 @@ def _unit_masks(name: str, masks, images: torch.Tensor, size) -> torch.Tensor:
     if masks.shape != (images.shape[0], *size):
         raise ValueError(f"{name} must be {(images.shape[0], *size)} to match the images, got {tuple(masks.shape)}")
     return unit_mask(masks, name)
-
-
-def _check_images(name: str, images, device=None) -> None:
-    check_layout(images, name, 4, "[B,H,W,C] image", device=device)
-    check_tensor(images, name)
 
 
 def _check_boxes(boxes, batch: int, height: int, width: int) -> list[tuple[int, int, int, int]]:
@@ -157,8 +154,8 @@ def crop(images: torch.Tensor, masks: torch.Tensor, boxes, width: int, height: i
     """Cut each box out of images [B,H,W,C] and masks [B,H,W] and bring it to width x height as A1111 does
     (resize and fill: never stretched). Returns (crops [B,height,width,C], crop_masks [B,height,width]) on
     the images' device, clamped to 0-1: the crops in the images' dtype, the masks in theirs (float32 for
-    bool masks). Masks are clamped to 0-1 before they are resized."""
-    _check_images("images", images)
+    bool masks). Pictures and masks are clamped to 0-1 before they are resized."""
+    check_images(images, "images")
     unit = _unit_masks("masks", masks, images, images.shape[1:3])
     boxes = _check_boxes(boxes, *images.shape[:3])
     width, height = check_size(width, "width"), check_size(height, "height")
@@ -171,8 +168,8 @@ def crop(images: torch.Tensor, masks: torch.Tensor, boxes, width: int, height: i
 
 def _check_stitch(originals, crops, crop_masks, full_masks) -> torch.Tensor:
     """The checked mask, crop_masks or full_masks, clamped to 0-1."""
-    _check_images("originals", originals)
-    _check_images("crops", crops, device=originals.device)
+    check_images(originals, "originals")
+    check_images(crops, "crops", device=originals.device)
     if (crop_masks is None) == (full_masks is None):
         raise ValueError("stitch needs exactly one of crop_masks and full_masks")
     if crops.shape[0] != originals.shape[0]:
@@ -188,7 +185,8 @@ def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None,
     """Paste crops [B,h,w,C] back into originals [B,H,W,C] as A1111 does: each crop brought to its box by
     crop and resize, then original + m * (crop - original) with the mask m either `crop_masks` [B,h,w]
     uncropped the same way (0 outside the box) or `full_masks` [B,H,W] as it is (also 0 outside the box).
-    Masks are clamped to 0-1 first; crops of any float dtype are resampled in float32.
+    Masks and crops are clamped to 0-1 first; crops of any float dtype are resampled in float32, the blend
+    is in float32 or the originals' wider type.
 
     Outside the boxes and wherever m is 0 the original stays bit for bit. RGB crops into RGBA originals
     keep the originals' alpha. Returns a new tensor in the originals' dtype and device."""
@@ -199,14 +197,12 @@ def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None,
     if crop_masks is not None:
         planes = np.concatenate([planes, _planes(masks)[..., None]], axis=-1)
     out = originals.clone()
+    work = working_dtype(originals.dtype)  # float64 originals beyond float32's range stay finite
     for i, (x1, y1, x2, y2) in enumerate(boxes):
-        pasted = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(originals.device)
-        if crop_masks is None:
-            weight = masks[i, y1:y2, x1:x2].float()
-        else:
-            weight = pasted[..., channels]
+        pasted = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(originals.device, work)
+        weight = masks[i, y1:y2, x1:x2].to(work) if crop_masks is None else pasted[..., channels]
         original = originals[i, y1:y2, x1:x2, :channels]
-        blended = torch.lerp(original.float(), pasted[..., :channels], weight[..., None]).to(originals.dtype)
+        blended = torch.lerp(original.to(work), pasted[..., :channels], weight[..., None]).to(originals.dtype)
         out[i, y1:y2, x1:x2, :channels] = torch.where(weight[..., None] == 0, original, blended)
     return out
 
@@ -214,7 +210,7 @@ def stitch(originals: torch.Tensor, crops: torch.Tensor, boxes, crop_masks=None,
 def uncrop(crops: torch.Tensor, boxes, height: int, width: int) -> torch.Tensor:
     """Crops [B,h,w,C] (0-1) brought to their boxes by A1111's crop and resize, on a height x width canvas
     of zeros, as A1111's uncrop places the generated picture and its mask: [B,height,width,C]."""
-    _check_images("crops", crops)
+    check_images(crops, "crops")
     height, width = check_size(height, "height"), check_size(width, "width")
     boxes = _check_boxes(boxes, crops.shape[0], height, width)
     planes = _planes(crops)
@@ -228,7 +224,7 @@ def crop_around_masks(image: torch.Tensor, mask, width: int, height: int, paddin
     """A1111's only masked for pictures [B,H,W,C] and a MASK (one for all or one per picture, at the
     pictures' size): each picture cropped around its mask plus `padding`, grown to the working aspect and
     brought to width x height. Returns (crops, crop masks, Crops for pasting back)."""
-    _check_images("image", image)
+    check_images(image, "image")
     masks = mask_batch(mask, "mask", image.shape[0], "the image").expand(image.shape[0], -1, -1)
     if masks.shape[1:] != image.shape[1:3]:
         raise ValueError(f"mask is {tuple(masks.shape[1:])} but the image is {tuple(image.shape[1:3])}")
@@ -241,7 +237,7 @@ def crop_around_masks(image: torch.Tensor, mask, width: int, height: int, paddin
 def stitch_crops(crops: Crops, image: torch.Tensor) -> torch.Tensor:
     """Paste the worked crops `image` [B,h,w,C] back into the pictures they were cut from, through the
     masks given to the crop (A1111's plain only masked)."""
-    _check_images("image", image)
+    check_images(image, "image")
     if image.shape[0] != len(crops.boxes):
         raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(crops.boxes)} crops")
     return stitch(crops.original, image, crops.boxes, full_masks=crops.masks)

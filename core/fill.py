@@ -5,7 +5,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from .latent_mask import mask_to_8bit
-from .tensor_checks import check_layout, check_tensor, unit_mask, working_dtype
+from .tensor_checks import all_finite, check_layout, check_tensor, unit_mask, working_dtype
 
 # A1111's fill: the unmasked picture blurred ever less, each layer composited over the last
 # (radius, how many times).
@@ -63,11 +63,16 @@ def _check_latent_fill(latent, latent_mask, noise) -> torch.Tensor:
 def fill_masked_latent(latent: torch.Tensor, latent_mask: torch.Tensor, noise: torch.Tensor | None = None):
     """Replace the masked part of a model-space latent [B,C,...] by `noise` ("latent noise") or by zeros
     ("latent nothing"), in proportion to `latent_mask` ([B or 1, 1, ...]; bools, or floats clamped to 0-1),
-    as A1111 does. Computed in at least float32; returns the latent's dtype."""
+    as A1111 does. Computed in at least float32 (or the noise's wider type); returns the latent's dtype,
+    or raises ValueError if the result does not fit it."""
     weight = _check_latent_fill(latent, latent_mask, noise)
-    dtype = working_dtype(latent.dtype)
+    dtype = working_dtype(latent.dtype if noise is None else torch.promote_types(latent.dtype, noise.dtype))
     weight = weight.to(dtype)
     filled = latent.to(dtype) * (1 - weight)
     if noise is not None:
         filled = filled + noise.to(dtype) * weight
-    return filled.to(latent.dtype)
+    filled = filled.to(latent.dtype)
+    if not all_finite(filled):
+        raise ValueError(f"fill_masked_latent: the fill of latent with noise overflows {latent.dtype}: the noise's "
+                         "values are too large for the latent's dtype")
+    return filled

@@ -20,12 +20,16 @@ import numpy as np
 import torch
 
 from .precision import wide_float
-from .tensor_checks import check_range, check_tensor
+from .tensor_checks import check_range, check_sides, check_tensor
 
 # Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
 # and videos: the work space is 24 bytes an element (12 MiB). A 128x128 latent (a 1024x1024 picture) is
 # one chunk: each chunk more is some thirty more torch calls.
 _WINDOW_ELEMENTS_PER_CHUNK = 1 << 19
+
+# The largest max_radius of gaussian_kernel: the filter holds a row of windows at once, 24 bytes for each
+# window entry, and a kernel of radius 16 (1089 entries) already makes that 400 MiB for a 16384-wide image.
+MAX_KERNEL_RADIUS = 16
 
 # Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
 _VALUE_WORD, _WEIGHT_WORD = (1, 0) if sys.byteorder == "little" else (0, 1)
@@ -36,28 +40,47 @@ _FLOAT32_MAX = torch.finfo(torch.float32).max
 def gaussian_kernel(stddev_radius: float = 1.0, max_radius: int = 2) -> tuple[torch.Tensor, int]:
     """A (2*max_radius+1)^2 Gaussian, 1 at the centre, shifted and rescaled to reach 0 at max_radius+1.
 
-    Returns the float64 kernel and the index of its centre on both axes.
+    `stddev_radius` > 0 (a tiny one leaves the centre alone, a huge one the limit 1 - d^2/(max_radius+1)^2);
+    `max_radius` a whole number from 0 to MAX_KERNEL_RADIUS. Returns the float64 kernel and the index of
+    its centre on both axes.
     """
     stddev_radius = check_range(stddev_radius, "gaussian_kernel: stddev_radius", 0, low_open=True)
-    if check_range(max_radius, "gaussian_kernel: max_radius", 0) != int(max_radius):
+    if check_range(max_radius, "gaussian_kernel: max_radius", 0, MAX_KERNEL_RADIUS) != int(max_radius):
         raise ValueError(f"gaussian_kernel: max_radius must be a whole number >= 0, got {max_radius}")
     max_radius = int(max_radius)
-
-    def gaussian(squared_distance):
-        return np.exp(-squared_distance / (stddev_radius * stddev_radius))
-
-    at_zero_radius = gaussian((max_radius + 1.0) ** 2)
     offsets = np.arange(2 * max_radius + 1, dtype=np.float64) - max_radius
     squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
-    kernel = np.maximum(0.0, (gaussian(squared) - at_zero_radius) / (1 - at_zero_radius))
+    kernel = np.zeros_like(squared)
+    inside = squared < (max_radius + 1.0) ** 2
+    kernel[inside] = _shifted_gaussian(squared[inside], (max_radius + 1.0) ** 2, stddev_radius)
     return torch.from_numpy(kernel), max_radius
 
 
+def _shifted_gaussian(squared, zero_at, stddev):
+    """(g(x) - g(R)) / (1 - g(R)) with g(x) = exp(-x / stddev^2), for squared distances x < R = `zero_at`.
+
+    As exp(-x/s^2) expm1((x-R)/s^2) / expm1(-R/s^2), each exponent divided by s twice: s^2 is 0 below
+    s = 1e-162 and inf above 1e154, and 1 - g(R) is 0 once R/s^2 is below float64's precision. There the
+    Gaussian is flat to float64's precision and the kernel is its limit 1 - x/R."""
+    if zero_at / stddev / stddev < np.finfo(np.float64).eps:
+        return 1 - squared / zero_at
+    with np.errstate(over="ignore"):  # a tiny stddev: the exponents are -inf, the kernel the centre alone
+        return np.exp(-squared / stddev / stddev) * np.expm1((squared - zero_at) / stddev / stddev) \
+            / np.expm1(-zero_at / stddev / stddev)
+
+
 def _center_pair(kernel_center, kernel_shape) -> tuple[int, int]:
-    if isinstance(kernel_center, numbers.Integral):  # the usual case, without numpy's broadcasting
+    if isinstance(kernel_center, numbers.Integral) and not isinstance(kernel_center, bool):  # the usual case
         center = (int(kernel_center),) * 2
     else:
-        center = tuple(int(c) for c in np.broadcast_to(np.asarray(kernel_center), (2,)))
+        try:
+            pair = np.broadcast_to(np.asarray(kernel_center), (2,))
+        except ValueError:  # a ragged or longer sequence
+            pair = np.asarray(())
+        if pair.dtype.kind not in "iu" or pair.shape != (2,):
+            raise TypeError(f"weighted_histogram_filter: kernel_center must be a whole number or a pair of them "
+                            f"(row, column), got {kernel_center!r:.60}")
+        center = tuple(int(c) for c in pair)
     if not all(0 <= c < size for c, size in zip(center, kernel_shape, strict=True)):
         raise ValueError(
             f"weighted_histogram_filter: kernel_center {kernel_center} lies outside the kernel {kernel_shape}"
@@ -66,25 +89,32 @@ def _center_pair(kernel_center, kernel_shape) -> tuple[int, int]:
 
 
 def _checked_kernel(kernel) -> torch.Tensor:
-    kernel = torch.as_tensor(kernel)
+    try:
+        kernel = torch.as_tensor(kernel)
+    except (TypeError, ValueError, RuntimeError):  # what torch raises for what is no array of numbers
+        kernel = None
+    if kernel is None or kernel.is_complex():
+        raise TypeError("weighted_histogram_filter: kernel must be a 2-D tensor or array of weights")
     if not kernel.is_floating_point():  # whole-number or bool weights
         kernel = kernel.double()
     if kernel.ndim != 2:
         raise ValueError(f"weighted_histogram_filter: kernel must be 2-D, got shape {tuple(kernel.shape)}")
+    if max(kernel.shape) > 2 * MAX_KERNEL_RADIUS + 1:
+        raise ValueError(f"weighted_histogram_filter: kernel must be at most {2 * MAX_KERNEL_RADIUS + 1} on a side "
+                         f"(2 * MAX_KERNEL_RADIUS + 1), got shape {tuple(kernel.shape)}")
     check_tensor(kernel, "weighted_histogram_filter: kernel")
     if bool((kernel < 0).any()):
         raise ValueError("weighted_histogram_filter: kernel weights must be >= 0 (they are stack heights)")
     return kernel
 
 
-def _check_band(percentile_min, percentile_max, min_width) -> None:
-    if not 0 <= percentile_min <= percentile_max <= 1:
-        raise ValueError(
-            "weighted_histogram_filter: need 0 <= percentile_min <= percentile_max <= 1, "
-            f"got {percentile_min} and {percentile_max}"
-        )
-    if not (min_width > 0 and math.isfinite(min_width)):
-        raise ValueError(f"weighted_histogram_filter: min_width must be a finite number > 0, got {min_width}")
+def _checked_band(percentile_min, percentile_max, min_width) -> tuple[float, float, float]:
+    where = "weighted_histogram_filter"
+    percentile_min = check_range(percentile_min, f"{where}: percentile_min", 0, 1)
+    percentile_max = check_range(percentile_max, f"{where}: percentile_max", 0, 1)
+    if percentile_min > percentile_max:
+        raise ValueError(f"{where}: need percentile_min <= percentile_max, got {percentile_min} and {percentile_max}")
+    return percentile_min, percentile_max, check_range(min_width, f"{where}: min_width", 0, low_open=True)
 
 
 def _band(total, percentile_min, percentile_max, min_width):
@@ -268,13 +298,14 @@ def weighted_histogram_filter(
     check_tensor(img, "weighted_histogram_filter: img")
     if img.ndim not in (2, 3):
         raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
+    check_sides(img, "weighted_histogram_filter: img")
     if img.dtype == torch.float64 and bool(img.abs().max() > _FLOAT32_MAX):
         raise ValueError(f"weighted_histogram_filter: img values must lie within +-{_FLOAT32_MAX:.4g} "
                          "(they are filtered in float32)")
-    band = (percentile_min, percentile_max, min_width)
-    _check_band(*band)
+    band = _checked_band(percentile_min, percentile_max, min_width)
     kernel = _checked_kernel(kernel)
-    return checked_passes(img, kernel, _center_pair(kernel_center, tuple(kernel.shape)), [band])
+    # Any layout: the filter views the image's memory.
+    return checked_passes(img.contiguous(), kernel, _center_pair(kernel_center, tuple(kernel.shape)), [band])
 
 
 def checked_passes(img: torch.Tensor, kernel: torch.Tensor, center: tuple[int, int], passes) -> torch.Tensor:

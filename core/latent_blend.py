@@ -1,11 +1,11 @@
 """Stage one of soft inpainting: the per-step blend of the denoised latent with the original."""
 
-import numbers
+import math
 
 import torch
 
-from .precision import wide_float
-from .settings import SoftInpaintSettings
+from .precision import channel_length, wide_float
+from .settings import check_settings
 from .tensor_checks import all_finite, check_range, check_tensor, result_dtype, unit_mask, working_dtype
 
 # Added to the blended magnitude before dividing by it, as A1111 does, so zero vectors stay zero.
@@ -27,27 +27,55 @@ def _check_latents(a, b, t, names, where) -> None:
                          f"got {shape}")
 
 
-def _power_mean(a_length, b_length, t, p):
-    """((1-t) a^p + t b^p)^(1/p) in logs, where no power can overflow or underflow (a plain p = 32 loses
-    a length 1e-10 times the other even when its weight is 1)."""
-    terms = torch.stack([torch.log1p(-t) + p * a_length.log(), t.log() + p * b_length.log()])
-    return torch.exp(torch.logsumexp(terms, dim=0) / p)
+def _log_power_mean(log_a, log_b, t, p):
+    """log ((1-t) a^p + t b^p)^(1/p) of lengths a, b >= 0 given by their logs: a^p and b^p under- and
+    overflow, and so may the mean.
+
+    Taken from the longer length h (weight w) and the shorter l: log h + log(w + (1-w) e^d) / p with
+    d = p (log l - log h) <= 0. Where |d| < 1 the last log is log1p((1-w) expm1(d)), which keeps its digits
+    however small p is (as p -> 0 the mean becomes the weighted geometric one); beyond, a logaddexp, whose
+    rounding dividing by p then cannot magnify past |log l - log h|."""
+    b_longer = log_b >= log_a
+    log_long, log_short = torch.maximum(log_a, log_b), torch.minimum(log_a, log_b)
+    w_long, w_short = torch.where(b_longer, t, 1 - t), torch.where(b_longer, 1 - t, t)
+    gap = log_short - log_long  # <= 0; NaN where both lengths are 0
+    d = p * gap
+    near = d.abs() < 1
+    # (1/p) log1p(w_short expm1(d)) = gap * share, share -> w_short as d -> 0 (its series below 1e-8).
+    share = torch.where(d.abs() < 1e-8, w_short * (1 + w_long * d / 2),
+                        torch.log1p(w_short * torch.expm1(d)) / torch.where(near, d, 1))
+    log_t, log_1_t = t.log(), torch.log1p(-t)  # log1p: log(1 - t) of a tiny t, divided by p, is its whole value
+    log_w_long, log_w_short = torch.where(b_longer, log_t, log_1_t), torch.where(b_longer, log_1_t, log_t)
+    far = torch.logaddexp(log_w_long, log_w_short + d) / p
+    log_mean = log_long + torch.where(near, gap * share, far)
+    # Exact ends (at t = 0 or 1 a huge p would turn e^d to 0), and 0 for two zero vectors.
+    log_mean = torch.where(t == 0, log_a, torch.where(t == 1, log_b, log_mean))
+    return torch.where(log_long == -torch.inf, -torch.inf, log_mean)
 
 
 def _blend(a, b, t, detail_preservation, names=("'a'", "'b'", "'t'"), where="latent_blend"):
     _check_latents(a, b, t, names, where)
     p = check_range(detail_preservation, f"{where}: detail_preservation", 0, low_open=True)
+    return _blended(a, b, unit_mask(t, f"{where}: {names[2]}"), p, names, where)
+
+
+def _blended(a, b, t, p, names, where):
+    """_blend of checked latents, a checked weight t in 0-1 and p > 0."""
     out_dtype = torch.promote_types(a.dtype, b.dtype)
     work, wide = working_dtype(out_dtype), wide_float(a.device)
-    t = unit_mask(t, f"{where}: {names[2]}").to(work)
-
-    linear = torch.lerp(a.to(work), b.to(work), t)
-    # Lengths and their power mean in the wide type: p * log|a| needs more digits than float32 keeps.
-    a_length = torch.linalg.vector_norm(a, dim=1, keepdim=True, dtype=wide)
-    b_length = torch.linalg.vector_norm(b, dim=1, keepdim=True, dtype=wide)
-    wanted = _power_mean(a_length, b_length, t[:, :1].to(wide), p)
-    current = torch.linalg.vector_norm(linear, dim=1, keepdim=True, dtype=wide) + MAGNITUDE_EPSILON
-    out = (linear * (wanted / current).to(work)).to(out_dtype)
+    t = t.to(work)
+    # (1 - t) a + t b, not lerp's a + t (b - a): the difference of values near the type's largest overflows.
+    linear = (b.to(work) * t).addcmul_(a.to(work), 1 - t)
+    # Lengths and their power mean in the wide type, in logs (p * log|a| needs more digits than float32
+    # keeps, and float64 lengths may pass its largest value).
+    log_wanted = _log_power_mean(channel_length(a, wide, log=True), channel_length(b, wide, log=True),
+                                 t[:, :1].to(wide), p)
+    log_linear = channel_length(linear, wide, log=True)
+    log_current = torch.logaddexp(log_linear, log_linear.new_tensor(math.log(MAGNITUDE_EPSILON)))
+    # The rescale (wanted / current) in two equal factors: as one it may pass the work type's range where
+    # the blend of nearly opposite vectors is short, though the result does not.
+    half = ((log_wanted - log_current) / 2).exp().to(work)
+    out = (linear * half * half).to(out_dtype)
     if not all_finite(out):
         raise ValueError(f"{where}: the blend of {names[0]} and {names[1]} overflows {out_dtype}: "
                          "their values are too large for it")
@@ -70,8 +98,8 @@ def latent_blend(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, detail_prese
 def _sigma_tensor(sigma, nmask: torch.Tensor, batch: int) -> torch.Tensor:
     """`sigma` as a tensor of nmask's type that broadcasts over it: a scalar, or one value per sample of
     `batch`."""
-    if isinstance(sigma, bool) or not isinstance(sigma, (numbers.Real, torch.Tensor)):
-        raise TypeError(f"modified_nmask: sigma must be a number or a tensor, got {type(sigma).__name__}")
+    if not isinstance(sigma, torch.Tensor):
+        sigma = check_range(sigma, "modified_nmask: sigma", 0)  # a number (or a TypeError naming it)
     # Straight to nmask's (wide) type: through torch's default float32, a number such as 1e300 is inf.
     sigma = torch.as_tensor(sigma, dtype=nmask.dtype, device=nmask.device)
     if sigma.numel() == 0 or not bool((torch.isfinite(sigma) & (sigma >= 0)).all()):
@@ -91,9 +119,11 @@ def _scheduled_weight(nmask, sigma, mask_blend_power, mask_blend_scale, batch=No
     power = check_range(mask_blend_power, "modified_nmask: mask_blend_power", 0)
     scale = check_range(mask_blend_scale, "modified_nmask: mask_blend_scale", 0)
     sigma = _sigma_tensor(sigma, mask, batch or (mask.shape[0] if mask.ndim else 1))
-    # sigma**power may overflow to inf; at scale 0 the exponent is 0 all the same (not inf * 0 = NaN).
-    exponent = sigma.pow(power) * scale if scale > 0 else torch.zeros_like(sigma)
-    return mask.pow(exponent)
+    if scale == 0:  # the exponent is 0 all the same, where sigma**power overflowed too (not inf * 0 = NaN)
+        return mask.pow(torch.zeros_like(sigma))
+    # Where sigma > 0 the exponent is > 0 even if it underflowed: kept so, else 0 ** 0 would keep the inpainting.
+    exponent = sigma.pow(power) * scale
+    return mask.pow(torch.where(sigma > 0, exponent.clamp_min(torch.finfo(exponent.dtype).tiny), exponent))
 
 
 def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_blend_scale: float) -> torch.Tensor:
@@ -133,11 +163,10 @@ def blend_denoised(original, denoised, nmask, sigma, settings) -> torch.Tensor:
     the original exactly, as ComfyUI's own masked sampling does (latent_blend's A1111 epsilon would shrink
     each vector by about 1e-5 of its length at every step).
     """
-    if not isinstance(settings, SoftInpaintSettings):
-        raise TypeError(f"blend_denoised: settings must be a SoftInpaintSettings, got {type(settings).__name__}")
-    batch = original.shape[0] if isinstance(original, torch.Tensor) and original.ndim else None
-    weight = _scheduled_weight(nmask, sigma, settings.schedule_bias, settings.preservation_strength, batch)
-    blended = _blend(original, denoised, weight, settings.transition_contrast_boost,
-                     names=("original", "denoised", "nmask"), where="blend_denoised")
+    check_settings(settings, "blend_denoised: settings")
+    names = ("original", "denoised", "nmask")
+    _check_latents(original, denoised, nmask, names, "blend_denoised")  # before the weight, whose shape it sets
+    weight = _scheduled_weight(nmask, sigma, settings.schedule_bias, settings.preservation_strength, original.shape[0])
+    blended = _blended(original, denoised, weight, settings.transition_contrast_boost, names, "blend_denoised")
     weight = weight.to(blended.device)
     return torch.where(weight == 0, original.to(blended), torch.where(weight == 1, denoised.to(blended), blended))

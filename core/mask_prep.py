@@ -17,9 +17,14 @@ def blur_kernel(sigma: float, dtype=torch.float64, device=None) -> torch.Tensor:
     sigma = check_range(sigma, "blur sigma", 0, MAX_BLUR_SIGMA, low_open=True)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"blur_kernel: dtype must be a float torch.dtype, got {dtype!r}")
+    try:
+        device = None if device is None else torch.device(device)
+    except (RuntimeError, TypeError):
+        raise TypeError(f"blur_kernel: device must be a torch.device or its name, got {device!r}") from None
     radius = int(2.5 * sigma + 0.5)
     offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    kernel = torch.exp(-(offsets**2) / (2 * sigma * sigma))
+    # Offsets over sigma first: a sigma below 1e-162 squares to 0, and 0/0 at the centre is NaN.
+    kernel = torch.exp(-((offsets / sigma) ** 2) / 2)
     return (kernel / kernel.sum()).to(device=device, dtype=dtype)
 
 

@@ -1,8 +1,10 @@
 """The six soft-inpainting parameters, their A1111 names, defaults and ranges."""
 
-import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+
+from .tensor_checks import shown
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ def check_parameter(name: str, value: float) -> float:
     """Return `value` as a float, or raise ValueError naming the parameter and its range."""
     spec = PARAMETERS[name]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number in [{spec.minimum}, {spec.maximum}], got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and spec.minimum <= value <= spec.maximum):
-        raise ValueError(f"{name} must be in [{spec.minimum}, {spec.maximum}], got {value}")
-    return value
+        raise ValueError(f"{name} must be a number in [{spec.minimum}, {spec.maximum}], got {shown(value)}")
+    # Compared before it is made a float: an int beyond float's range does not convert.
+    if not spec.minimum <= value <= spec.maximum:  # NaN compares False
+        raise ValueError(f"{name} must be in [{spec.minimum}, {spec.maximum}], got {shown(value)}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,17 @@ class SoftInpaintSettings:
     @classmethod
     def from_a1111(cls, values: dict) -> "SoftInpaintSettings":
         """Build from a dict keyed by A1111's names (mask_blend_power, ...)."""
+        if not isinstance(values, Mapping):
+            raise TypeError(f"from_a1111: values must be a dict of A1111 setting names and values, "
+                            f"got {type(values).__name__}")
         by_a1111 = {spec.a1111_name: spec.name for spec in PARAMETERS.values()}
         unknown = set(values) - set(by_a1111)
         if unknown:
             raise ValueError(f"unknown A1111 soft-inpainting settings: {sorted(unknown)}")
         return cls(**{by_a1111[key]: value for key, value in values.items()})
+
+
+def check_settings(settings, name: str = "settings") -> None:
+    """TypeError unless `settings` is a SoftInpaintSettings."""
+    if not isinstance(settings, SoftInpaintSettings):
+        raise TypeError(f"{name} must be a SoftInpaintSettings, got {type(settings).__name__}")

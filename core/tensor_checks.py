@@ -9,6 +9,11 @@ from .precision import wide_float
 
 # How many values the value-by-value finite check looks at at once.
 _FINITE_CHECK_ELEMENTS = 1 << 22
+# The largest side (in pixels, or latent pixels) a size argument may ask for: ComfyUI's own largest
+# resolution (its MAX_RESOLUTION), so that no picture or mask made here outgrows what a graph can hold,
+# and a mistyped size is refused before it asks for terabytes.
+MAX_SIZE = 16384
+_AT_MOST_MAX_SIZE = f"at most MAX_SIZE = {MAX_SIZE} (ComfyUI's largest resolution)"
 
 
 def check_tensor(x, name: str, allow_bool: bool = False) -> None:
@@ -76,13 +81,36 @@ def check_range(value, name: str, low: float, high: float = math.inf, low_open: 
     return value
 
 
-def check_size(value, name: str, minimum: int = 1) -> int:
-    """A whole number >= `minimum` (a picture or latent side: 1; a padding: 0) as an int."""
+def shown(value) -> str:
+    """A value for a message: its repr, cut short (an int of 400 digits is shown by its count of digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
+
+
+def check_count(value, name: str, minimum: int = 1, maximum: float = math.inf) -> int:
+    """A whole number from `minimum` to `maximum`, as an int; TypeError or ValueError naming it if not."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r}")
+        raise TypeError(f"{name} must be a whole number, got {shown(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise ValueError(f"{name} must be at least {minimum}, got {shown(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {shown(value)}")
     return int(value)
+
+
+def check_size(value, name: str, minimum: int = 1) -> int:
+    """A whole number from `minimum` (a picture or latent side: 1; a padding: 0) to MAX_SIZE, as an int."""
+    value = check_count(value, name, minimum)
+    if value > MAX_SIZE:
+        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE}, got {shown(value)}")
+    return value
+
+
+def check_sides(x: torch.Tensor, name: str, count: int = 2) -> None:
+    """ValueError if one of the last `count` sides of `x` is beyond MAX_SIZE (work that grows faster than the
+    tensor does, as windows around each pixel, is bounded by it)."""
+    if max(x.shape[-count:]) > MAX_SIZE:
+        raise ValueError(f"{name} must be {_AT_MOST_MAX_SIZE} on a side, got shape {tuple(x.shape)}")
 
 
 def check_layout(x, name: str, ndim: int, layout: str, device=None) -> None:
@@ -95,3 +123,9 @@ def check_layout(x, name: str, ndim: int, layout: str, device=None) -> None:
         raise ValueError(f"{name} must be {layout}, got shape {tuple(x.shape)}")
     if device is not None and x.device != torch.device(device):
         raise ValueError(f"{name} is on {x.device} but the other inputs are on {device}")
+
+
+def check_images(images, name: str, device=None) -> None:
+    """check_layout and check_tensor for ComfyUI images [B,H,W,C]."""
+    check_layout(images, name, 4, "[B,H,W,C] image", device=device)
+    check_tensor(images, name)

@@ -5,9 +5,11 @@ Used by the tests to check the vectorised filter, and by the benchmarks as the s
 
 
 def reference_filter(img, kernel, center, percentile_min, percentile_max, min_width):
-    """img, kernel: nested lists or 2-D arrays of numbers; returns a list of rows of floats."""
+    """img, kernel: nested lists or 2-D arrays of numbers; center: the kernel's centre, one index for both
+    axes or a (row, column) pair. Returns a list of rows of floats."""
     height, width = len(img), len(img[0])
     k_height, k_width = len(kernel), len(kernel[0])
+    center_y, center_x = center if isinstance(center, tuple) else (center, center)
     out = []
     for y in range(height):
         row = []
@@ -15,7 +17,7 @@ def reference_filter(img, kernel, center, percentile_min, percentile_max, min_wi
             stack = []
             for i in range(k_height):
                 for j in range(k_width):
-                    yy, xx = y - center + i, x - center + j
+                    yy, xx = y - center_y + i, x - center_x + j
                     if 0 <= yy < height and 0 <= xx < width:
                         stack.append((float(img[yy][xx]), float(kernel[i][j])))
             stack.sort(key=lambda item: item[0])

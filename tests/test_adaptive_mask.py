@@ -132,7 +132,8 @@ def test_adaptive_mask_bad_shapes(nmask_shape, orig_shape, processed_shape, mess
 @pytest.mark.parametrize(
     "original, inpainted, mask, message",
     [
-        ((8, 8, 3), (1, 8, 8, 3), (1, 8, 8), "images must be"),
+        ((8, 8, 3), (1, 8, 8, 3), (1, 8, 8), r"original must be \[B,H,W,C\]"),
+        ((1, 8, 8, 3), (1, 1, 8, 8, 3), (1, 8, 8), r"inpainted must be \[B,H,W,C\]"),
         ((1, 8, 8, 3), (1, 8, 9, 3), (1, 8, 8), "differ in size"),
         ((1, 8, 8, 3), (1, 8, 8, 3), (1, 4, 4), "pixel_mask must be"),
         ((2, 8, 8, 3), (3, 8, 8, 3), (1, 8, 8), "batch"),
