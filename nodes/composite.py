@@ -7,6 +7,7 @@ from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch, uncrop
 from ..core.frames import latent_frame_index, temporal_ratio
+from ..core.tensor_checks import check_images, check_tensor, working_dtype
 from .crop import SoftInpaintCropType
 from .inputs import SoftMaskScheduleType, checked_mask_for, mask_for_latent, parameter_input, temporal_ratio_of
 from .sampler import LATENT_INFO_KEY
@@ -31,6 +32,13 @@ def _latent_mask(mask, carried, latent, processed, ratio):
         return carried["latent_mask"][:, 0]
     mask = _pick(mask, latent.get("noise_mask"), "the mask")
     return mask_for_latent(checked_mask_for(mask, processed), processed.shape, ratio)[:, 0]
+
+
+def _model_space(latent_format, samples, device, input_name):
+    """A latent as the model samples it, in float32 or wider (a float64 one stays float64)."""
+    scaled = latent_format.process_in(samples.to(device, working_dtype(samples.dtype)))
+    check_tensor(scaled, input_name)  # a latent near its type's largest value may scale past it
+    return scaled
 
 
 def _at_original_size(original, inpainted, pixel_mask, latent_height):
@@ -155,8 +163,11 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
     def execute(cls, original_image, inpainted_image, inpainted_latent, mask_influence, difference_threshold,
                 difference_contrast, schedule=None, original_latent=None, mask=None, model=None,
                 crop=None) -> io.NodeOutput:
+        check_images(original_image, "original_image")
+        check_images(inpainted_image, "inpainted_image")
         carried = inpainted_latent.get(LATENT_INFO_KEY, {})
         processed = inpainted_latent["samples"]
+        check_tensor(processed, "inpainted_latent")
         if processed.ndim not in (4, 5):
             raise ValueError(f"inpainted_latent must be [B,C,H,W] or a video latent [B,C,T,H,W], got shape "
                              f"{tuple(processed.shape)}")
@@ -164,6 +175,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             raise ValueError("crop: only masked (Soft Inpaint Crop) is for pictures; a video latent has no crop")
         original = _pick(None if original_latent is None else original_latent["samples"], carried.get("original"),
                          "the original latent")
+        check_tensor(original, "original_latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
         if schedule is None:
@@ -177,8 +189,8 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         # Distances in the latent space the model samples in, as A1111 measures them.
         changed = adaptive_latent_mask(
             _latent_mask(mask, carried, inpainted_latent, processed, ratio).to(processed.device),
-            latent_format.process_in(original.float().to(processed.device)),
-            latent_format.process_in(processed.float()),
+            _model_space(latent_format, original, processed.device, "original_latent"),
+            _model_space(latent_format, processed, processed.device, "inpainted_latent"),
             settings,
         )
         if processed.ndim == 5:

@@ -3,6 +3,7 @@
 from comfy_api.latest import io
 
 from ..core import crop, crop_boxes, stitch
+from ..core.tensor_checks import check_images
 from .inputs import mask_per_sample
 from .schema import node_schema
 
@@ -37,6 +38,7 @@ class SoftInpaintCrop(io.ComfyNode):
 
     @classmethod
     def execute(cls, image, mask, width, height, padding) -> io.NodeOutput:
+        check_images(image, "image")
         masks = mask_per_sample(mask, image.shape[0], image.shape[1:3], "the image is")
         boxes = crop_boxes(masks, padding, width, height)
         crops, crop_masks = crop(image, masks.to(image.device), boxes, width, height)
@@ -65,6 +67,7 @@ class SoftInpaintStitch(io.ComfyNode):
 
     @classmethod
     def execute(cls, crop, image) -> io.NodeOutput:
+        check_images(image, "image")
         originals, boxes = crop["original"], crop["boxes"]
         if image.shape[0] != len(boxes):
             raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(boxes)} crops")

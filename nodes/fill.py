@@ -4,7 +4,8 @@ import comfy.sample
 from comfy_api.latest import io
 
 from ..core import fill_masked_latent, fill_masked_pixels
-from .inputs import checked_mask, mask_for_latent, resized_mask
+from ..core.tensor_checks import check_count, check_images
+from .inputs import checked_mask, encoded, mask_for_latent, resized_mask
 from .schema import node_schema
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
@@ -44,12 +45,14 @@ class SoftInpaintFill(io.ComfyNode):
     def execute(cls, image, mask, vae, masked_content, seed, model=None) -> io.NodeOutput:
         if masked_content not in FILL_MODES:
             raise ValueError(f"masked_content must be one of {FILL_MODES}, got {masked_content!r}")
+        seed = check_count(seed, "seed", 0, 0xFFFFFFFFFFFFFFFF)
+        check_images(image, "image")
         pixels = image[..., :3]
         mask = checked_mask(mask, pixels.shape[0])
         if masked_content != "original":  # A1111 fills the pixels for the latent modes too
             pixel_mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])[:, 0]
             pixels = fill_masked_pixels(pixels, pixel_mask.to(pixels.device))
-        samples = vae.encode(pixels)
+        samples = encoded(vae, pixels, "image")
         if masked_content.startswith("latent"):
             samples = cls._fill_latent(samples, mask, masked_content, seed, model)
         return io.NodeOutput({"samples": samples, "noise_mask": mask}, pixels)

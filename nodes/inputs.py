@@ -6,6 +6,7 @@ from comfy_api.latest import io
 
 from ..core import PARAMETERS, latent_mask
 from ..core.frames import frames_per_latent_frame
+from ..core.tensor_checks import all_finite
 
 SoftMaskScheduleType = io.Custom("SOFT_MASK_SCHEDULE")
 
@@ -26,11 +27,23 @@ def noise_multiplier_input() -> io.Float.Input:
     )
 
 
+def encoded(vae, pixels: torch.Tensor, input_name: str) -> torch.Tensor:
+    """vae.encode(pixels); a ValueError naming the input where the encoding is not finite (pictures far
+    outside 0-1 overflow the VAE)."""
+    samples = vae.encode(pixels)
+    if not all_finite(samples):
+        raise ValueError(f"{input_name}: its encoding by the VAE holds NaN or infinite values; its values must "
+                         "stay near 0-1")
+    return samples
+
+
 def checked_mask(mask: torch.Tensor, batch: int | None, input_name: str = "mask") -> torch.Tensor:
     """A ComfyUI MASK ([H,W], [B,H,W] or [B,1,H,W]; float or bool; any pixel size) as float [1 or batch, 1, H, W]
     (any batch when `batch` is None), clamped to 0-1: resampled masks overshoot by a little."""
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"{input_name}: expected a MASK tensor, got {type(mask).__name__}")
+    if not (mask.is_floating_point() or mask.dtype == torch.bool):  # 0-255 levels would all clamp to 1
+        raise TypeError(f"{input_name} must be a float or bool MASK, got {mask.dtype}")
     if mask.ndim == 4 and mask.shape[1] == 1:  # the layout SetLatentNoiseMask stores
         mask = mask[:, 0]
     if mask.ndim == 2:

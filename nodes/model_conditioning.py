@@ -4,7 +4,8 @@ import node_helpers  # ComfyUI's own module
 from comfy_api.latest import io
 
 from ..core import soft_masked_pixels
-from .inputs import checked_mask, resized_mask
+from ..core.tensor_checks import check_images, check_range
+from .inputs import checked_mask, encoded, resized_mask
 from .schema import node_schema
 
 
@@ -42,12 +43,14 @@ class SoftInpaintModelConditioning(io.ComfyNode):
 
     @classmethod
     def execute(cls, positive, negative, vae, pixels, mask, mask_strength, noise_mask=True) -> io.NodeOutput:
+        mask_strength = check_range(mask_strength, "mask_strength", 0, 1)  # core calls it strength
+        check_images(pixels, "pixels")
         pixels = pixels[..., :3]
         mask = checked_mask(mask, pixels.shape[0])
         mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])  # ComfyUI's way for a mask of another size
         masked = soft_masked_pixels(pixels, mask[:, 0].to(pixels.device), mask_strength)
-        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask}
-        latent = {"samples": vae.encode(pixels)}
+        values = {"concat_latent_image": encoded(vae, masked, "pixels"), "concat_mask": mask}
+        latent = {"samples": encoded(vae, pixels, "pixels")}
         if noise_mask:
             latent["noise_mask"] = mask
         return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),

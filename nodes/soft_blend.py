@@ -14,6 +14,7 @@ import comfy.patcher_extension
 import torch
 
 from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
+from ..core.tensor_checks import check_range
 from .inputs import latent_mask_from, per_latent, pixel_masks_for, temporal_ratio_of
 
 WRAPPER_KEY = "soft_inpainting"
@@ -150,6 +151,7 @@ def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float 
     earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked; for a
     video latent [frames,1,H,W]) gives A1111's latent mask; without it the latent's noise mask is used as
     ComfyUI hands it to the sampler."""
+    noise_multiplier = check_range(noise_multiplier, "initial_noise_multiplier", 0)
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(
