@@ -5,6 +5,7 @@ import dataclasses
 from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, masks_for_latent, paste_back
+from ..core.tensor_checks import check_images, check_tensor, working_dtype
 from .pack_types import SoftInpaintCropType, SoftMaskScheduleType, SoftSchedule, soft_sampled, temporal_compression
 from .schema import node_schema, parameter_input
 
@@ -17,6 +18,13 @@ def _pick(explicit, carried, what):
             "from the Soft Latent Blend KSampler, which carries it."
         )
     return value
+
+
+def _model_space(latent_format, samples, device, input_name):
+    """A latent as the model samples it, in float32 or wider (a float64 one stays float64)."""
+    scaled = latent_format.process_in(samples.to(device, working_dtype(samples.dtype)))
+    check_tensor(scaled, input_name)  # a latent near its type's largest value may scale past it
+    return scaled
 
 
 class AdaptiveDifferenceComposite(io.ComfyNode):
@@ -66,13 +74,17 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
     def execute(cls, original_image, inpainted_image, inpainted_latent, mask_influence, difference_threshold,
                 difference_contrast, schedule=None, original_latent=None, mask=None, model=None,
                 crop=None) -> io.NodeOutput:
+        check_images(original_image, "original_image")
+        check_images(inpainted_image, "inpainted_image")
         carried = soft_sampled(inpainted_latent)
         processed = inpainted_latent["samples"]
+        check_tensor(processed, "inpainted_latent")
         if processed.ndim not in (4, 5):
             raise ValueError(f"inpainted_latent must be [B,C,H,W] or a video latent [B,C,T,H,W], got shape "
                              f"{tuple(processed.shape)}")
         original = _pick(None if original_latent is None else original_latent["samples"],
                          carried and carried.original, "the original latent")
+        check_tensor(original, "original_latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried and carried.latent_format, "the model (for its latent scale)")
         ratio = temporal_compression(latent_format)
@@ -87,7 +99,8 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                                        difference_contrast=difference_contrast)
         # Distances in the latent space the model samples in, as A1111 measures them.
         changed = adaptive_latent_mask(latent_mask.to(processed.device),
-                                       latent_format.process_in(original.float().to(processed.device)),
-                                       latent_format.process_in(processed.float()), settings)
+                                       _model_space(latent_format, original, processed.device, "original_latent"),
+                                       _model_space(latent_format, processed, processed.device, "inpainted_latent"),
+                                       settings)
         image, composite_mask = paste_back(original_image, inpainted_image, changed, ratio, crop)
         return io.NodeOutput(image, composite_mask, ui=ui.PreviewMask(composite_mask, cls=cls))

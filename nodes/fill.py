@@ -4,6 +4,8 @@ import comfy.sample
 from comfy_api.latest import io
 
 from ..core import fill_masked_latent, fill_masked_pixels, mask_at_size, mask_batch, masks_for_latent
+from ..core.tensor_checks import check_count, check_images
+from .encoding import encoded
 from .schema import node_schema
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
@@ -43,11 +45,13 @@ class SoftInpaintFill(io.ComfyNode):
     def execute(cls, image, mask, vae, masked_content, seed, model=None) -> io.NodeOutput:
         if masked_content not in FILL_MODES:
             raise ValueError(f"masked_content must be one of {FILL_MODES}, got {masked_content!r}")
+        seed = check_count(seed, "seed", 0, 0xFFFFFFFFFFFFFFFF)
+        check_images(image, "image")
         pixels = image[..., :3]
         mask = mask_batch(mask, batch=pixels.shape[0], batch_of="image")
         if masked_content != "original":  # A1111 fills the pixels for the latent modes too
             pixels = fill_masked_pixels(pixels, mask_at_size(mask, *pixels.shape[1:3]).to(pixels.device))
-        samples = vae.encode(pixels)
+        samples = encoded(vae, pixels, "image")
         if masked_content.startswith("latent"):
             samples = cls._fill_latent(samples, mask, masked_content, seed, model)
         return io.NodeOutput({"samples": samples, "noise_mask": mask[:, None]}, pixels)

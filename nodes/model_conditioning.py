@@ -4,6 +4,8 @@ import node_helpers  # ComfyUI's own module
 from comfy_api.latest import io
 
 from ..core import mask_at_size, mask_batch, soft_masked_pixels
+from ..core.tensor_checks import check_images, check_range
+from .encoding import encoded
 from .schema import node_schema
 
 
@@ -41,11 +43,13 @@ class SoftInpaintModelConditioning(io.ComfyNode):
 
     @classmethod
     def execute(cls, positive, negative, vae, pixels, mask, mask_strength, noise_mask=True) -> io.NodeOutput:
+        mask_strength = check_range(mask_strength, "mask_strength", 0, 1)  # core calls it strength
+        check_images(pixels, "pixels")
         pixels = pixels[..., :3]
         mask = mask_at_size(mask_batch(mask, batch=pixels.shape[0], batch_of="pixels"), *pixels.shape[1:3])
         masked = soft_masked_pixels(pixels, mask.to(pixels.device), mask_strength)
-        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask[:, None]}
-        latent = {"samples": vae.encode(pixels)}
+        values = {"concat_latent_image": encoded(vae, masked, "pixels"), "concat_mask": mask[:, None]}
+        latent = {"samples": encoded(vae, pixels, "pixels")}
         if noise_mask:
             latent["noise_mask"] = mask[:, None]
         return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),

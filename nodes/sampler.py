@@ -6,15 +6,35 @@ from comfy_api.latest import io
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
 from ..core import mask_batch, masks_for_latent
+from ..core.tensor_checks import check_count, check_range, check_tensor
 from .pack_types import SOFT_SAMPLED_KEY, SoftMaskScheduleType, SoftSampled, SoftSchedule, temporal_compression
 from .schema import node_schema, noise_multiplier_input
 from .soft_blend import MISSING_MASK, with_soft_inpainting
 
+# The longest noise schedule a denoise below 1 may ask ComfyUI to make (steps / denoise levels).
+_LONGEST_SCHEDULE = 10**6
 _SCHEDULE_TOOLTIP = "The soft mask schedule; A1111's defaults when not connected."
 
 
 def _schedule_input():
     return SoftMaskScheduleType.Input("schedule", optional=True, tooltip=_SCHEDULE_TOOLTIP)
+
+
+def _check_sampling(seed, steps, cfg, sampler_name, scheduler, denoise) -> None:
+    """The sampler's inputs checked as ComfyUI's validation would, for a call that bypasses it (torch's and
+    the samplers' own errors name no input)."""
+    check_count(seed, "seed", 0, 0xFFFFFFFFFFFFFFFF)
+    steps = check_count(steps, "steps", 1, 10000)
+    check_range(cfg, "cfg", 0, 100)
+    for name, value, options in (("sampler_name", sampler_name, comfy.samplers.KSampler.SAMPLERS),
+                                 ("scheduler", scheduler, comfy.samplers.KSampler.SCHEDULERS)):
+        if value not in options:
+            raise ValueError(f"{name} must be one of ComfyUI's {name}s, got {value!r}")
+    # Below 1, ComfyUI runs the last steps of a schedule of steps / denoise noise levels.
+    if 0 < check_range(denoise, "denoise", 0, 1) < steps / _LONGEST_SCHEDULE:
+        raise ValueError(f"denoise must be 0 or at least steps / {_LONGEST_SCHEDULE:.0e} = "
+                         f"{steps / _LONGEST_SCHEDULE:.3g} (ComfyUI makes a schedule of steps / denoise noise "
+                         f"levels), got {denoise}")
 
 
 class SoftLatentBlendKSampler(io.ComfyNode):
@@ -56,8 +76,10 @@ class SoftLatentBlendKSampler(io.ComfyNode):
     @classmethod
     def execute(cls, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
                 denoise, schedule=None, mask=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
+        _check_sampling(seed, steps, cfg, sampler_name, scheduler, denoise)
         schedule = schedule if schedule is not None else SoftSchedule()
         samples = latent_image["samples"]
+        check_tensor(samples, "latent_image")
         if mask is None:
             mask = latent_image.get("noise_mask")
         if mask is None:

@@ -12,6 +12,7 @@ import comfy.patcher_extension
 import torch
 
 from ..core import InpaintMasks, blend_denoised, eight_bit_levels, flow_to_sd_sigma, masks_for_latent
+from ..core.tensor_checks import check_range
 from .pack_types import SoftSchedule, temporal_compression
 
 WRAPPER_KEY = "soft_inpainting"
@@ -129,6 +130,7 @@ def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float 
     earlier soft-inpainting patch, so it never blends twice). The masks are `latent_masks` where the node
     made them for the latent, else A1111's from `pixel_mask` (any MASK layout; for a video latent its
     frames), else the latent's noise mask as ComfyUI hands it to the sampler."""
+    noise_multiplier = check_range(noise_multiplier, "initial_noise_multiplier", 0)
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(

@@ -1,205 +1,328 @@
-"""Seeded fuzzing of the nodes' execute in a real ComfyUI: random shapes, sizes, dtypes, masks and values.
+"""Seeded fuzzing of every node's execute in a real ComfyUI, drawn as widely as the core fuzzing.
 
-Every case either returns finite results of the right shape with its inputs unmodified, or raises a
-ValueError/TypeError whose message names one of the node's inputs.
+Tensors (pictures, masks in every ComfyUI layout, latents) come in every float dtype and wrong ones, in
+every layout (transposed, channels-last, strided, expanded, requiring grad), with ordinary, extreme and
+non-finite values (tests/fuzzing.py); numbers reach from 1e-200 to 10**400, NaN and inf and come as the
+wrong types; sizes reach core's bound (MAX_SIZE) and past it; combo inputs take unknown values. A call
+through execute skips ComfyUI's own validation, so the node must hold by itself. Every call is classified
+as in tests/test_fuzz_core.py: right (the invariants below hold, and where there is a formula it agrees),
+clear error (a ValueError/TypeError naming one of the node's inputs that was drawn bad), unclear error or
+silent (a wrong or non-finite result, or an input modified). The test fails on any unclear or silent one.
+
+CASES_PER_NODE calls per node in CI; SOFT_INPAINT_NODE_FUZZ_CASES sets how many, SOFT_INPAINT_FUZZ_SEED
+draws other calls. The counts by class are printed at the end.
 """
 
 import math
-import random
+import os
 
+import fuzz_references as ref
+import numpy as np
 import pytest
 import torch
+from fuzzing import CLEAR, NOT_NUMBERS, RIGHT, SILENT, UNCLEAR, Draw, classify, print_counts, require
+from helpers import sampling_setup
 
-CASES_PER_NODE = 40
-SUMMARY = {}
+from core.tensor_checks import MAX_SIZE
 
-
-def _node(comfy_nodes, node_id):
-    return comfy_nodes.NODE_CLASS_MAPPINGS[node_id]
-
-
-def _mask(rng, batch, height, width):
-    """A random MASK: any layout ComfyUI uses, soft or hard, bool, a hair outside 0-1, empty, or NaN."""
-    kind = rng.choice(["soft", "zeros", "ones", "bool", "overshoot", "hard", "nan", "empty", "flat"])
-    shape = rng.choice([(batch, height, width), (1, height, width), (height, width), (batch, 1, height, width)])
-    if kind == "empty":
-        return torch.zeros(batch, 0, width)
-    mask = torch.rand(shape, generator=torch.Generator().manual_seed(rng.randrange(1 << 30)))
-    if kind == "zeros":
-        mask = torch.zeros(shape)
-    elif kind == "ones":
-        mask = torch.ones(shape)
-    elif kind == "bool":
-        mask = mask > 0.5
-    elif kind == "overshoot":
-        mask = mask * 1.1 - 0.05
-    elif kind == "hard":
-        mask = mask.round()
-    elif kind == "nan":
-        mask[..., 0, 0] = math.nan
-    elif kind == "flat":
-        mask = torch.full(shape, rng.choice([1e-6, 1 - 1e-6, 0.5]))
-    return mask
-
-
-def _check(node_id, call, inputs, names, check_result):
-    """Run one case; return "ok" or "clear error"; fail on anything else."""
-    before = {key: value.clone() for key, value in inputs.items() if isinstance(value, torch.Tensor)}
-    try:
-        result = call(**inputs)
-    except (ValueError, TypeError) as error:
-        message = str(error)
-        assert any(name in message for name in names), f"{node_id}: unclear error {message!r} for {_describe(inputs)}"
-        outcome = "clear error"
-    else:
-        check_result(result)
-        outcome = "ok"
-    for key, value in before.items():
-        assert torch.equal(inputs[key].nan_to_num(), value.nan_to_num()), f"{node_id} modified its input {key}"
-    SUMMARY[(node_id, outcome)] = SUMMARY.get((node_id, outcome), 0) + 1
-    return outcome
-
-
-def _run(node):
-    return lambda **inputs: node.execute(**inputs).args
-
-
-def _describe(inputs):
-    return {key: (tuple(v.shape), v.dtype) if isinstance(v, torch.Tensor) else v for key, v in inputs.items()}
+CASES_PER_NODE = int(os.environ.get("SOFT_INPAINT_NODE_FUZZ_CASES", 40))
+FIRST_SEED = int(os.environ.get("SOFT_INPAINT_FUZZ_SEED", 0))
+COUNTS = {}  # node -> outcome -> calls
 
 
 def _finite(*tensors):
     for tensor in tensors:
-        assert torch.isfinite(tensor.float()).all(), "non-finite result"
+        require(isinstance(tensor, torch.Tensor) and bool(torch.isfinite(tensor.float()).all()), "non-finite result")
 
 
-def test_fuzz_mask_prep(comfy_nodes):
-    rng = random.Random(1)
-    node = _node(comfy_nodes, "SoftInpaintMaskPrep")
-    for _ in range(CASES_PER_NODE):
-        height, width = rng.choice([1, 3, 17, 64]), rng.choice([1, 5, 33, 64])
-        mask = _mask(rng, rng.choice([1, 2]), height, width)
-        inputs = {"mask": mask, "blur_x": rng.choice([0.0, 0.5, 4.0, 64.0]), "blur_y": rng.choice([0.0, 2.0, 64.0]),
-                  "rounding": rng.random() < 0.5, "invert": rng.random() < 0.5}
-
-        def check(result, mask=mask):
-            _finite(result[0])
-            assert result[0].shape[-2:] == mask.shape[-2:] and result[0].dtype == torch.float32
-            assert 0 <= result[0].min() and result[0].max() <= 1
-
-        _check("SoftInpaintMaskPrep", _run(node), inputs, ["mask"], check)
+def _f64(x):
+    return x.detach().to(torch.float64)
 
 
-def test_fuzz_crop_and_stitch(comfy_nodes):
-    rng = random.Random(2)
-    crop_node, stitch_node = _node(comfy_nodes, "SoftInpaintCrop"), _node(comfy_nodes, "SoftInpaintStitch")
-    for _ in range(CASES_PER_NODE):
-        batch, height, width = rng.choice([1, 2]), rng.choice([1, 7, 40, 65]), rng.choice([1, 9, 48, 70])
-        image = torch.rand(batch, height, width, rng.choice([3, 4]))
-        inputs = {"image": image, "mask": _mask(rng, batch, height, width), "width": rng.choice([8, 24, 64]),
-                  "height": rng.choice([8, 32, 64]), "padding": rng.choice([0, 4, 1024])}
-
-        def check(result, inputs=inputs):
-            crops, crop_masks, info = result
-            _finite(crops, crop_masks)
-            assert crops.shape == (inputs["image"].shape[0], inputs["height"], inputs["width"],
-                                   inputs["image"].shape[-1])
-            stitched = stitch_node.execute(crop=info, image=crops[..., :3].clone()).args[0]
-            _finite(stitched)
-            assert stitched.shape == inputs["image"].shape
-
-        _check("SoftInpaintCrop", _run(crop_node), inputs, ["mask", "image"], check)
+# --- drawing the node's inputs ---------------------------------------------------------------------------
 
 
-def test_fuzz_composite(comfy_nodes, sd15):
-    rng = random.Random(3)
-    model = sd15[0]
-    node = _node(comfy_nodes, "AdaptiveDifferenceComposite")
-    for _ in range(CASES_PER_NODE):
-        batch, latent_h, latent_w = rng.choice([1, 2]), rng.choice([1, 3, 8]), rng.choice([1, 5, 8])
-        extra_h, extra_w = rng.choice([0, 0, 3, 7]), rng.choice([0, 5])
-        height, width = latent_h * 8 + extra_h, latent_w * 8 + extra_w
-        dtype = rng.choice([torch.float32, torch.float16, torch.bfloat16])
-        scale = rng.choice([1.0, 1e-4, 100.0])
-        original = torch.randn(batch, 4, latent_h, latent_w) * scale
-        processed = (original + torch.randn_like(original) * rng.choice([0.0, 1.0, 10.0])).to(dtype)
-        inputs = {"original_image": torch.rand(rng.choice([1, batch]), height, width, 3),
-                  "inpainted_image": torch.rand(batch, latent_h * 8, latent_w * 8, 3).to(dtype),
-                  "inpainted_latent": {"samples": processed}, "original_latent": {"samples": original.to(dtype)},
-                  "mask": _mask(rng, batch, height, width), "model": model,
-                  "mask_influence": rng.choice([0.0, 1.0]), "difference_threshold": rng.choice([0.0, 0.5, 8.0]),
-                  "difference_contrast": rng.choice([0.0, 2.0, 8.0])}
-
-        def check(result, height=height, width=width, batch=batch):
-            image, mask = result
-            _finite(image, mask)
-            assert image.shape == (batch, height, width, 3) and mask.shape == (batch, height, width)
-
-        _check("AdaptiveDifferenceComposite", _run(node), inputs,
-               ["mask", "original_image", "inpainted_image", "inpainted_latent", "original_latent"], check)
+def _mask(d, batch, height, width, optional=False):
+    """A MASK in any of ComfyUI's layouts: [H,W], [B,H,W], [1,H,W] or [B,1,H,W]."""
+    shape = d.choice(((batch, height, width), (1, height, width), (height, width), (batch, 1, height, width)))
+    return d.mask("mask", shape, optional)
 
 
-def test_fuzz_soft_sampler_and_patch(comfy_nodes, sd15):
-    rng = random.Random(4)
+def _unit_mask(mask):
+    """The mask as the node reads it: [N,H,W] float32 in 0-1."""
+    mask = mask.detach()
+    mask = mask[:, 0] if mask.ndim == 4 else mask[None] if mask.ndim == 2 else mask
+    return mask.float().clamp(0, 1)
+
+
+def _number(d, name, good, bad=()):
+    return d.number(name, good, (*bad, math.nan, math.inf, -math.inf, 10**400, *NOT_NUMBERS), p_bad=0.12)
+
+
+def _picture(d, name, shape, encoded=False):
+    """A picture; `encoded`: a VAE encodes it, and values near the dtype's largest overflow the VAE."""
+    return d.pixels(name, shape, huge_may_fail=encoded)
+
+
+def _is_tensor(*values):
+    return all(isinstance(v, torch.Tensor) for v in values)
+
+
+PARAMETER_GOOD = {"schedule_bias": (0.0, 8.0, 1.0, 1e-200), "preservation_strength": (0.0, 8.0, 0.5, 1e-200),
+                  "transition_contrast_boost": (1.0, 32.0, 4.0), "mask_influence": (0.0, 1.0, 0.5, 1e-200),
+                  "difference_threshold": (0.0, 8.0, 0.5, 1e-200), "difference_contrast": (0.0, 8.0, 2.0, 1e-200)}
+PARAMETER_BAD = {"schedule_bias": (-0.1, 8.5), "preservation_strength": (-1e-9, 9.0),
+                 "transition_contrast_boost": (0.5, 33.0), "mask_influence": (-0.1, 1.1),
+                 "difference_threshold": (-1.0, 8.25), "difference_contrast": (-1.0, 9.0)}
+
+
+def _parameter(d, name):
+    return _number(d, name, PARAMETER_GOOD[name], PARAMETER_BAD[name])
+
+
+# --- one builder per node: (node id, inputs, how to call, what the result must be) -------------------
+
+
+def _mask_prep(d, env):
+    height, width = d.choice((1, 3, 17, 64)), d.choice((1, 5, 33, 64))
+    mask = _mask(d, d.choice((1, 2)), height, width)
+    blurs = (0.0, 1e-200, 0.5, 4.0, 64.0, 256.0)
+    inputs = {"mask": mask, "blur_x": _number(d, "blur_x", blurs, (-1.0, 257.0)),
+              "blur_y": _number(d, "blur_y", blurs, (-1.0, 257.0)),
+              "rounding": d.choice((False, True)), "invert": d.choice((False, True))}
+
+    def check(result):
+        (out,) = result
+        _finite(out)
+        want = ref.prepare_mask(_f64(_unit_mask(mask)).numpy(), float(inputs["blur_x"]), float(inputs["blur_y"]),
+                                inputs["rounding"], inputs["invert"])
+        require(out.dtype == torch.float32 and tuple(out.shape) == want.shape, f"shape {tuple(out.shape)}")
+        require(np.abs(out.double().numpy() - want).max() <= 1e-5, "differs from A1111's mask preparation")
+    return "SoftInpaintMaskPrep", inputs, _execute(env, "SoftInpaintMaskPrep"), check
+
+
+def _crop_and_stitch(d, env):
+    batch, height, width = d.choice((1, 2)), d.choice((1, 7, 40, 65)), d.choice((1, 9, 48, 70))
+    image = _picture(d, "image", (batch, height, width, d.choice((3, 4))))
+    mask = _mask(d, batch, height, width)
+    crop_width, crop_height = d.sizes(("width", "height"), (8, 24, 64))
+    inputs = {"image": image, "mask": mask, "width": crop_width, "height": crop_height,
+              "padding": _number(d, "padding", (0, 4, 1024, MAX_SIZE), (-1, 2.5, MAX_SIZE + 1))}
+    stitch = env["nodes"].NODE_CLASS_MAPPINGS["SoftInpaintStitch"]
+
+    def check(result):
+        crops, crop_masks, info = result
+        _finite(crops, crop_masks)
+        require(crops.shape == (batch, crop_height, crop_width, image.shape[-1]), f"crops {tuple(crops.shape)}")
+        require(bool(((crop_masks >= 0) & (crop_masks <= 1)).all()), "a crop mask outside 0-1")
+        stitched = stitch.execute(crop=info, image=crops[..., :3].clone()).args[0]
+        _finite(stitched)
+        require(stitched.shape == image.shape, f"stitched {tuple(stitched.shape)}")
+        for i, (x1, y1, x2, y2) in enumerate(info.boxes):
+            outside = torch.ones(height, width, dtype=torch.bool)
+            outside[y1:y2, x1:x2] = False
+            require(torch.equal(stitched[i][outside], image[i][outside]), "stitch changed pixels outside the box")
+    return "SoftInpaintCrop", inputs, _execute(env, "SoftInpaintCrop"), check
+
+
+def _composite(d, env):
+    batch, latent_h, latent_w = d.choice((1, 2)), d.choice((1, 3, 8)), d.choice((1, 5, 8))
+    height, width = latent_h * 8 + d.choice((0, 0, 3, 7)), latent_w * 8 + d.choice((0, 5))
+    original = d.values("original_latent", (batch, 4, latent_h, latent_w), huge_may_fail=True)
+    processed = d.values("inpainted_latent", (batch, 4, latent_h, latent_w), huge_may_fail=True)
+    original_image = _picture(d, "original_image", (d.choice((1, batch)), height, width, 3))
+    inpainted_image = _picture(d, "inpainted_image", (batch, latent_h * 8, latent_w * 8, 3))
+    inputs = {"original_image": original_image, "inpainted_image": inpainted_image,
+              "inpainted_latent": {"samples": processed}, "original_latent": {"samples": original},
+              "mask": _mask(d, batch, height, width), "model": env["model"],
+              **{name: _parameter(d, name) for name in ("mask_influence", "difference_threshold",
+                                                         "difference_contrast")}}
+
+    def check(result):
+        image, mask = result
+        _finite(image, mask)
+        require(image.shape == (batch, height, width, 3) and mask.shape == (batch, height, width),
+                 f"shapes {tuple(image.shape)} and {tuple(mask.shape)}")
+        require(bool(((mask >= 0) & (mask <= 1)).all()), "a composite mask outside 0-1")
+        kept = (mask == 0)[..., None].expand_as(image)
+        require(torch.equal(image[kept], original_image.expand_as(image).to(image.dtype)[kept]),
+                 "changed the original where the composite mask is 0")
+    return "AdaptiveDifferenceComposite", inputs, _execute(env, "AdaptiveDifferenceComposite"), check
+
+
+def _sampling_inputs(d):
+    """The numbers and combos every sampler run takes."""
+    return {"seed": _number(d, "seed", (0, 7, 2**64 - 1), (-1, 2**64, 1.5)),
+            "steps": _number(d, "steps", (1, 2), (0, -1, 2.5)),
+            "cfg": _number(d, "cfg", (0.0, 1.0, 7.5, 100.0, 1e-200), (-1.0, 101.0)),
+            "sampler_name": d.number("sampler_name", ("euler", "euler", "dpmpp_2m"), ("nope", None, 3), 0.08),
+            "scheduler": d.number("scheduler", ("normal", "karras"), ("nope", None), 0.08)}
+
+
+def _noise_multiplier(d):
+    return _number(d, "initial_noise_multiplier", (0.0, 1.0, 1.5, 1e-200), (-1.0,))
+
+
+def _sampled_check(samples, mask):
+    """A finite latent of the input's shape; where the mask is 0 everywhere the latent is kept."""
+    def check(result):
+        out = result[0]["samples"]
+        _finite(out)
+        require(out.shape == samples.shape, f"shape {tuple(out.shape)}")
+        if _is_tensor(mask) and bool((_unit_mask(mask) == 0).all()):
+            require(torch.allclose(out.double(), samples.double(), rtol=1e-4, atol=1e-5),
+                     "changed a latent whose mask is 0")
+    return check
+
+
+def _sampler(d, env):
+    batch, size = d.choice((1, 2)), d.choice((1, 3, 8))
+    samples = d.values("latent_image", (batch, 4, size, size), huge_may_fail=True)
+    mask = _mask(d, batch, size * 8 + d.choice((0, 5)), size * 8) if d.chance(0.9) else None
+    if mask is None:
+        d.bad("mask")  # no mask and no noise mask: the sampler asks for one
+    inputs = {"model": env["model"], "latent_image": {"samples": samples}, "mask": mask, **_sampling_inputs(d),
+              "positive": env["positive"], "negative": env["negative"],
+              "denoise": _number(d, "denoise", (1.0, 0.5, 0.0, 1e-3), (-0.1, 1.1, 1e-200)),
+              "initial_noise_multiplier": _noise_multiplier(d)}
+    return "SoftLatentBlendKSampler", inputs, _execute(env, "SoftLatentBlendKSampler"), _sampled_check(samples, mask)
+
+
+def _patch(d, env):
+    batch, size = d.choice((1, 2)), d.choice((1, 3, 8))
+    # The latent is KSampler's input, not the patch's: drawn ordinary.
+    samples = torch.randn(batch, 4, size, size, generator=d.generator) * d.choice((1.0, 1e-3, 30.0))
+    mask = _mask(d, batch, size * 8, size * 8, optional=True)
+    inputs = {"mask": mask, "initial_noise_multiplier": _noise_multiplier(d), "samples": samples}
+    patch = env["nodes"].NODE_CLASS_MAPPINGS["SoftInpaintModelPatch"]
+
+    def call(mask, initial_noise_multiplier, samples):
+        patched = patch.execute(model=env["model"], mask=mask, initial_noise_multiplier=initial_noise_multiplier)
+        noise_mask = _unit_mask(mask) if _is_tensor(mask) and mask.is_floating_point() else torch.ones(1, 8, 8)
+        return env["nodes"].common_ksampler(patched.args[0], 1, 1, 5.0, "euler", "normal", env["positive"],
+                                            env["negative"], {"samples": samples, "noise_mask": noise_mask})
+    return "SoftInpaintModelPatch", inputs, call, _sampled_check(samples, mask)
+
+
+def _encoded_check(batch, height, width, mask):
+    def check(result):
+        latent = result[-1] if isinstance(result[-1], dict) else result[0]
+        _finite(latent["samples"])
+        require(latent["samples"].shape == (batch, 4, height // 8, width // 8), f"{tuple(latent['samples'].shape)}")
+        require(torch.equal(latent["noise_mask"].float(), latent["noise_mask"].float().clamp(0, 1)),
+                 "a noise mask outside 0-1")
+    return check
+
+
+def _fill(d, env):
+    batch, height, width = d.choice((1, 2)), d.choice((8, 21, 64)), d.choice((8, 35, 64))
+    mask = _mask(d, batch, height, width)
+    masked_content = d.number("masked_content", ("fill", "original", "latent noise", "latent nothing"),
+                              ("nope", None, 3), 0.06)
+    model = env["model"] if d.chance(0.9) else None
+    if model is None and str(masked_content).startswith("latent"):
+        d.bad("model")
+    inputs = {"image": _picture(d, "image", (batch, height, width, d.choice((3, 4))), encoded=True), "mask": mask,
+              "vae": env["vae"], "model": model, "masked_content": masked_content,
+              "seed": _number(d, "seed", (0, 2**64 - 1), (-1, 2**64))}
+    base = _encoded_check(batch, height, width, mask)
+
+    def check(result):
+        base(result)
+        filled = result[1]
+        _finite(filled)
+        require(filled.shape == (batch, height, width, 3), f"filled {tuple(filled.shape)}")
+        if masked_content != "original":
+            untouched = (_unit_mask(mask) == 0).expand(batch, -1, -1)
+            require(torch.equal(filled[untouched], inputs["image"][..., :3].expand_as(filled)[untouched]),
+                     "changed the picture where the mask is 0")
+    return "SoftInpaintFill", inputs, _execute(env, "SoftInpaintFill"), check
+
+
+def _model_conditioning(d, env):
+    batch, height, width = d.choice((1, 2)), d.choice((8, 21, 64)), d.choice((8, 35, 64))
+    mask = _mask(d, batch, height, width)
+    inputs = {"positive": env["positive"], "negative": env["negative"], "vae": env["vae"],
+              "pixels": _picture(d, "pixels", (batch, height, width, d.choice((3, 4))), encoded=True), "mask": mask,
+              "mask_strength": _number(d, "mask_strength", (0.0, 0.5, 1.0, 1e-200), (-0.1, 1.5)),
+              "noise_mask": d.choice((True, False))}
+    base = _encoded_check(batch, height, width, mask)
+
+    def check(result):
+        positive, negative, latent = result
+        _finite(latent["samples"])
+        for conditioning in (positive, negative):
+            _finite(conditioning[0][1]["concat_latent_image"], conditioning[0][1]["concat_mask"])
+        if inputs["noise_mask"]:
+            base(result)
+    return "SoftInpaintModelConditioning", inputs, _execute(env, "SoftInpaintModelConditioning"), check
+
+
+def _schedule(d, env):
+    inputs = {name: _parameter(d, name) for name in ("schedule_bias", "preservation_strength",
+                                                       "transition_contrast_boost")}
+    inputs["sigma_space"] = d.number("sigma_space", ("sd", "raw"), ("nope", None), 0.06)
+
+    def check(result):
+        settings = result[0].settings
+        for name in ("schedule_bias", "preservation_strength", "transition_contrast_boost"):
+            require(getattr(settings, name) == float(inputs[name]), f"{name} = {getattr(settings, name)!r}")
+    return "SoftMaskSchedule", inputs, _execute(env, "SoftMaskSchedule"), check
+
+
+BUILDERS = (_mask_prep, _crop_and_stitch, _composite, _sampler, _patch, _fill, _model_conditioning, _schedule)
+
+
+def _execute(env, node_id):
+    node = env["nodes"].NODE_CLASS_MAPPINGS[node_id]
+    return lambda **inputs: node.execute(**inputs).args
+
+
+# --- running a call -------------------------------------------------------------------------------------
+
+
+def _tensors_of(inputs):
+    """Every tensor among the inputs (latents are dicts of them), by a path name."""
+    found = {}
+    for key, value in inputs.items():
+        if isinstance(value, torch.Tensor):
+            found[key] = value
+        elif isinstance(value, dict):
+            found.update({f"{key}.{k}": v for k, v in value.items() if isinstance(v, torch.Tensor)})
+    return found
+
+
+def _classify(d, node_id, inputs, call, check):
+    outcome, text = classify(d, lambda: call(**inputs), check, _tensors_of(inputs))
+    return node_id, outcome, f"{node_id} call {'; '.join(d.notes)}: {text}"
+
+
+@pytest.fixture(scope="module")
+def env(comfy_nodes, sd15):
     model, clip, vae = sd15
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    positive, negative = encode.encode(clip, "a wall")[0], encode.encode(clip, "")[0]
-    sampler, patch = _node(comfy_nodes, "SoftLatentBlendKSampler"), _node(comfy_nodes, "SoftInpaintModelPatch")
-    for case in range(CASES_PER_NODE // 2):
-        batch, size = rng.choice([1, 2]), rng.choice([1, 3, 8])
-        samples = torch.randn(batch, 4, size, size) * rng.choice([1.0, 1e-3, 30.0])
-        mask = _mask(rng, batch, size * 8 + rng.choice([0, 5]), size * 8)
-        common = {"seed": case, "steps": 1, "cfg": rng.choice([1.0, 5.0]), "sampler_name": "euler",
-                  "scheduler": "normal", "positive": positive, "negative": negative, "denoise": 1.0}
-
-        def check(result, batch=batch, size=size):
-            _finite(result[0]["samples"])
-            assert result[0]["samples"].shape == (batch, 4, size, size)
-
-        inputs = {"model": model, "latent_image": {"samples": samples}, "mask": mask, **common}
-        _check("SoftLatentBlendKSampler", _run(sampler), inputs, ["mask"], check)
-
-        def patched(samples, noise_mask, mask, seed, cfg):
-            model_patched = patch.execute(model=model, mask=mask).args[0]
-            return comfy_nodes.common_ksampler(model_patched, seed, 1, cfg, "euler", "normal", positive, negative,
-                                               {"samples": samples, "noise_mask": noise_mask})
-
-        inputs = {"samples": samples, "noise_mask": mask.float().nan_to_num().clamp(0, 1), "mask": mask,
-                  "seed": case, "cfg": common["cfg"]}
-        _check("SoftInpaintModelPatch", patched, inputs, ["mask"], check)
+    return {**sampling_setup(comfy_nodes, model, clip), "vae": vae}
 
 
-def test_fuzz_fill_and_model_conditioning(comfy_nodes, sd15):
-    rng = random.Random(5)
-    model, clip, vae = sd15
-    conditioning = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]().encode(clip, "a wall")[0]
-    fill, conditioned = _node(comfy_nodes, "SoftInpaintFill"), _node(comfy_nodes, "SoftInpaintModelConditioning")
-    for case in range(CASES_PER_NODE // 2):
-        batch, height, width = rng.choice([1, 2]), rng.choice([8, 21, 64]), rng.choice([8, 35, 64])
-        image = torch.rand(batch, height, width, rng.choice([3, 4]))
-        mask = _mask(rng, batch, height, width)
-
-        def check(result, batch=batch, height=height, width=width):
-            latent = result[-1] if isinstance(result[-1], dict) else result[0]
-            _finite(latent["samples"])
-            assert latent["samples"].shape == (batch, 4, height // 8, width // 8)
-
-        inputs = {"image": image, "mask": mask, "vae": vae, "model": model, "seed": case,
-                  "masked_content": rng.choice(["fill", "original", "latent noise", "latent nothing"])}
-        _check("SoftInpaintFill", _run(fill), inputs, ["mask", "image"], check)
-        inputs = {"positive": conditioning, "negative": conditioning, "vae": vae, "pixels": image, "mask": mask,
-                  "mask_strength": rng.choice([0.0, 0.5, 1.0]), "noise_mask": True}
-        _check("SoftInpaintModelConditioning", _run(conditioned), inputs, ["mask", "pixels"], check)
+@pytest.mark.parametrize("builder", BUILDERS, ids=lambda builder: builder.__name__[1:])
+def test_fuzz_node(env, builder):
+    failures = []
+    first = 1_000 * BUILDERS.index(builder) + FIRST_SEED * 1_000_003
+    for seed in range(first, first + CASES_PER_NODE):
+        d = Draw(seed)
+        node_id, outcome, description = _classify(d, *builder(d, env))
+        counts = COUNTS.setdefault(node_id, {})
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome in (UNCLEAR, SILENT):
+            failures.append(f"{outcome}: case {seed}: {description}")
+    assert not failures, f"{len(failures)} of {CASES_PER_NODE} calls failed:\n" + "\n".join(failures[:8])
 
 
-def test_fuzz_summary():
-    """Print how many cases ran and how each ended (read with -s or in the closing note)."""
-    if not SUMMARY:
+def test_fuzz_summary(request):
+    """Print how many calls ran and how each ended (past pytest's capture: the lead quotes the counts)."""
+    if not COUNTS:
         pytest.skip("no node was fuzzed: the fuzz tests need COMFYUI_PATH")
-    total = sum(SUMMARY.values())
-    print(f"\nnode fuzz: {total} cases: " + ", ".join(f"{node} {outcome}: {n}" for (node, outcome), n in
-                                                    sorted(SUMMARY.items())))
-    assert any(outcome == "ok" for _, outcome in SUMMARY) and any(outcome == "clear error" for _, outcome in SUMMARY)
+    totals = print_counts(request, "node fuzzing, calls by node", COUNTS)
+    assert totals[RIGHT] and totals[CLEAR]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
