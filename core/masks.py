@@ -35,7 +35,8 @@ class InpaintMasks:
 def mask_batch(mask, name: str = "mask", batch: int | None = None, batch_of: str = "the latent") -> torch.Tensor:
     """A mask in one of ComfyUI's MASK layouts ([H,W], [B,H,W], [B,1,H,W], or the video noise mask
     [1,1,T,H,W] a soft sampler leaves on its latent) as checked masks [N,H,W] clamped to 0-1 (resampled
-    masks overshoot a little), float32 or wider. With `batch` (of `batch_of`), N must be 1 or `batch`."""
+    masks overshoot a little), in float32 as ComfyUI's masks are. With `batch` (of `batch_of`), N must be 1
+    or `batch`."""
     check_tensor(mask, name, allow_bool=True)
     if mask.ndim == 5 and mask.shape[:2] == (1, 1):
         mask = mask[0, 0]
@@ -48,7 +49,7 @@ def mask_batch(mask, name: str = "mask", batch: int | None = None, batch_of: str
     if batch is not None and mask.shape[0] not in (1, batch):
         raise ValueError(f"{name} has a batch of {mask.shape[0]} but {batch_of} has {batch}: give one mask, "
                          "or one per sample")
-    return unit_mask(mask, name)
+    return unit_mask(mask, name).float()
 
 
 def masks_for_latent(mask, latent_shape, temporal_ratio: int | None = None, name: str = "mask") -> InpaintMasks:

@@ -768,8 +768,9 @@ def _mask_batch(d):
     mask = _mask_layout(d, batch, height, width)
 
     def check(result):
-        _tensor(result, (batch if mask.ndim > 2 else 1, height, width), _work(mask.dtype), unit=True)
-        require(np.array_equal(_f64(result).reshape(-1), _unit(mask).reshape(-1)), "not the mask clamped to 0-1")
+        _tensor(result, (batch if mask.ndim > 2 else 1, height, width), torch.float32, unit=True)
+        require(np.array_equal(_f64(result).reshape(-1), _unit(mask, torch.float32).reshape(-1)),
+                "not the mask clamped to 0-1")
     return dict(mask=mask), check
 
 
@@ -804,7 +805,7 @@ def _masks_for_latent(d):
 
     def check(masks):
         for part in (masks.blend, masks.model):
-            _tensor(part, (shape[0], 1, *shape[2:]), _work(mask.dtype), unit=True)
+            _tensor(part, (shape[0], 1, *shape[2:]), torch.float32, unit=True)
     return dict(mask=mask, latent_shape=shape, temporal_ratio=d.choice((None, 4))), check
 
 
@@ -836,7 +837,7 @@ def _crop_around_masks(d):
     def check(result):
         crops, crop_masks, where = result
         _tensor(crops, (shape[0], height, width, shape[3]), image.dtype)
-        _tensor(crop_masks, (shape[0], height, width), _work(mask.dtype), unit=True)
+        _tensor(crop_masks, (shape[0], height, width), torch.float32, unit=True)
         require(len(where.boxes) == shape[0], "not one box per picture")
     return dict(image=image, mask=mask, width=width, height=height, padding=padding), check
 

@@ -28,7 +28,7 @@ def test_mask_batch_clamps_overshoot_and_takes_bool():
     assert torch.equal(mask_batch(torch.tensor([[-0.04, 0.5, 1.06]])), torch.tensor([[[0.0, 0.5, 1.0]]]))
     out = mask_batch(torch.tensor([[True, False]]))
     assert out.dtype == torch.float32 and out.tolist() == [[[1.0, 0.0]]]
-    assert mask_batch(torch.rand(2, 3, dtype=torch.float64)).dtype == torch.float64
+    assert mask_batch(torch.rand(2, 3, dtype=torch.float64)).dtype == torch.float32
 
 
 @pytest.mark.parametrize("mask, batch, message", [
