@@ -14,6 +14,8 @@ All traffic stays on the loopback server: any other request is aborted (and list
 import contextlib
 import io
 import json
+import os
+import re
 import shutil
 import urllib.request
 from pathlib import Path
@@ -234,6 +236,25 @@ def test_console_check_reports_an_error_the_frontend_does_not_log(editor):
     page.evaluate("() => console.error('soft-inpainting: an error of the pack')")
     errors = pack_errors()
     assert errors and [text for text, _ in errors["errors"]] == ["soft-inpainting: an error of the pack"]
+
+
+def _expected_frontend_version(comfyui_path):
+    """The frontend version the server should serve: the one COMFYUI_FRONTEND_ROOT's package says (a pip install
+    puts its .dist-info beside the package), else the checkout's pinned comfyui-frontend-package."""
+    root = os.environ.get("COMFYUI_FRONTEND_ROOT")
+    if root:
+        infos = sorted(Path(root).resolve().parents[1].glob("comfyui_frontend_package-*.dist-info"))
+        return infos[-1].name.removesuffix(".dist-info").split("-")[1] if infos else None
+    pinned = re.search(r"comfyui-frontend-package==([\w.]+)", (comfyui_path / "requirements.txt").read_text())
+    return pinned[1]
+
+
+def test_the_editor_is_the_chosen_frontend(editor, comfyui_path):
+    page, _, _ = editor
+    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__")
+    print(f"frontend {version}")
+    expected = _expected_frontend_version(comfyui_path)
+    assert version == expected if expected else version, f"frontend {version}, expected {expected}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.stem for path in WORKFLOWS])
