@@ -3,12 +3,13 @@
 import dataclasses
 
 import torch
-from comfy_api.latest import io, ui
+from comfy_api.latest import io
 
 from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch, uncrop
 from ..core.frames import latent_frame_index, temporal_ratio
 from .crop import SoftInpaintCropType
 from .inputs import SoftMaskScheduleType, checked_mask_for, mask_for_latent, parameter_input, temporal_ratio_of
+from .mask_preview import mask_preview
 from .sampler import LATENT_INFO_KEY
 from .schema import node_schema
 from .soft_blend import SoftSchedule
@@ -116,6 +117,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             search_aliases=("inpaint composite", "colour shift", "color shift", "paste back"),
             display_name="Adaptive Difference Composite",
             category="inpaint/soft inpainting",
+            has_intermediate_output=True,
             description="Composite the decoded inpainting over the original: where the latent barely changed, "
             "the original pixels come back, so the VAE round trip leaves no colour shift (A1111's soft "
             "inpainting, second stage). With a crop from Soft Inpaint Crop, it also pastes the result back "
@@ -189,4 +191,4 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                 image, full_mask = _stitched(crop, original_image, inpainted_image, pixel_mask)
             else:
                 image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[2])
-        return io.NodeOutput(image, full_mask, ui=ui.PreviewMask(full_mask, cls=cls))
+        return io.NodeOutput(image, full_mask, ui=mask_preview(full_mask, processed.ndim == 5, cls))

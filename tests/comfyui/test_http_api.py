@@ -1,5 +1,6 @@
 """The pack in a real ComfyUI server: /object_info, the example API workflow through /prompt, errors."""
 
+import dataclasses
 import io
 import json
 import time
@@ -123,6 +124,26 @@ def test_example_workflows_keep_unmasked_pixels_exactly(server, name):
     assert entry["outputs"]["10"]["images"], "the composite node shows its mask"
 
 
+def test_composite_mask_preview_survives_a_cached_rerun(server, comfy_nodes):
+    """Rerunning the same prompt takes every node from the cache. ComfyUIs whose schema has
+    has_intermediate_output (0.33) send the composite's mask preview again; older ones (0.8) only the output
+    nodes' results."""
+    from comfy_api.latest import io as comfy_io
+
+    url, _, _ = server
+    prompt = _workflow()
+    first = _wait(url, _queue(url, prompt))
+    rerun = _wait(url, _queue(url, prompt))
+    assert first["status"]["status_str"] == rerun["status"]["status_str"] == "success", rerun["status"]
+    executed = [data["nodes"] for kind, data in rerun["status"]["messages"] if kind == "execution_cached"]
+    assert executed and "10" in executed[0], "the rerun did not take the composite from the cache"
+    assert rerun["outputs"]["11"] == first["outputs"]["11"]
+    if "has_intermediate_output" in {field.name for field in dataclasses.fields(comfy_io.Schema)}:
+        assert rerun["outputs"]["10"] == first["outputs"]["10"] and first["outputs"]["10"]["images"]
+    else:
+        assert "10" not in rerun["outputs"]
+
+
 def _saved(base, entry, node_id):
     saved = entry["outputs"][node_id]["images"][0]
     return np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]).convert("RGB"))
@@ -207,8 +228,6 @@ def test_ui_workflows_are_templates_with_known_node_types(server):
 def test_search_aliases_where_comfyui_has_them(server, comfy_nodes):
     """Newer ComfyUIs (0.33) find the nodes by aliases such as "A1111 inpaint"; 0.8 has no such field and must
     still load the pack."""
-    import dataclasses
-
     from comfy_api.latest import io as comfy_io
 
     url, _, _ = server
