@@ -74,6 +74,20 @@ GRAPH_BOX = """() => {
              height: Math.min(rect.bottom, rect.top + Math.max(...corners.map((c) => c[1])) + margin) - y };
 }"""
 TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+# Once the nodes' places and sizes hold for a second: nodes showing a picture or a video grow when it has loaded.
+NODES_SETTLED = """() => new Promise((done) => {
+    let last = "", same = 0, checks = 0;
+    const check = () => {
+        const layout = JSON.stringify(app.graph.nodes.map((n) => [...n.pos, ...n.size]));
+        same = layout === last ? same + 1 : 0;
+        last = layout;
+        same >= 10 || ++checks > 150 ? done() : setTimeout(check, 100);
+    };
+    check();
+})"""
+# Each node's box on the canvas, title bar included.
+NODE_BOXES = """() => app.graph.nodes.map((n) => ({ title: n.title,
+    box: [n.pos[0], n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT, n.pos[0] + n.size[0], n.pos[1] + n.size[1]] }))"""
 
 
 class Console:
@@ -216,8 +230,14 @@ def _load(page, workflow, name, fit=False):
     With `fit`, show the whole graph (the editor's Fit View) rather than the view saved in the workflow."""
     page.evaluate("([graph, name]) => app.loadGraphData(graph, true, true, name)", [workflow, name])
     if fit:
-        page.evaluate("() => app.extensionManager.command.execute('Comfy.Canvas.FitView')")
-        page.evaluate(VIEW_SETTLED)  # Fit View animates the view: let it finish
+        _fit_view(page)
+    page.evaluate("() => app.canvas.setDirty(true, true)")
+    page.evaluate(TWO_FRAMES)
+
+
+def _fit_view(page):
+    page.evaluate("() => app.extensionManager.command.execute('Comfy.Canvas.FitView')")
+    page.evaluate(VIEW_SETTLED)  # Fit View animates the view: let it finish
     page.evaluate("() => app.canvas.setDirty(true, true)")
     page.evaluate(TWO_FRAMES)
 
@@ -263,7 +283,10 @@ def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
     pack_errors()
     workflow = json.loads(path.read_text())
     page.evaluate("() => { window.__missingNodeTypes = []; }")
-    _load(page, workflow, path.name, fit=True)
+    _load(page, workflow, path.name)
+    page.evaluate(NODES_SETTLED)
+    assert not (overlaps := _overlapping(page.evaluate(NODE_BOXES))), f"{path.name}: nodes overlap: {overlaps}"
+    _fit_view(page)
     _screenshot(page, f"workflow_{path.stem}")
     _screenshot(page, f"graph_{path.stem}", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
 
@@ -276,6 +299,13 @@ def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
     assert not unknown, f"{path.name}: node types the frontend does not know: {unknown}"
     assert page.evaluate("() => window.__missingNodeTypes") == [], f"{path.name}: missing-nodes dialog"
     assert not (errors := pack_errors()), f"{path.name}: console errors {errors}"
+
+
+def _overlapping(nodes):
+    """The pairs of nodes whose boxes overlap."""
+    return [(a["title"], b["title"]) for i, a in enumerate(nodes) for b in nodes[i + 1:]
+            if a["box"][0] < b["box"][2] and b["box"][0] < a["box"][2]
+            and a["box"][1] < b["box"][3] and b["box"][1] < a["box"][3]]
 
 
 def _chart(page):
