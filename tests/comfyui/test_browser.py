@@ -491,3 +491,89 @@ def test_composite_mask_preview_shows_after_a_run(editor):
     page.evaluate(TWO_FRAMES)
     _screenshot(page, "composite_mask_preview_after_run")
     assert not (errors := pack_errors()), f"console errors {errors}"
+
+
+BLUEPRINT_INPUTS = ["model", "positive", "negative", "image", "vae", "mask"]
+BLUEPRINT_WIDGETS = ["seed", "steps", "cfg", "sampler_name", "scheduler", "denoise", "blur_x", "blur_y"]
+# Around the blueprint's node: what a user connects to it. Each entry: node type, place, widget values, and the
+# links into the blueprint node (output slot of this node -> blueprint input name).
+AROUND_BLUEPRINT = {
+    "checkpoint": ("CheckpointLoaderSimple", [0, 0], {"ckpt_name": "tiny_sd15.safetensors"}, {0: "model", 2: "vae"}),
+    "picture": ("LoadImage", [0, 180], {"image": "example.png"}, {0: "image", 1: "mask"}),
+    "positive": ("CLIPTextEncode", [380, 0], {"text": "a red brick wall"}, {0: "positive"}),
+    "negative": ("CLIPTextEncode", [380, 260], {"text": "blurry"}, {0: "negative"}),
+}
+
+
+def _open_node_search(page):
+    """Double-click the empty canvas until the node search box has the focus (a fresh tab may miss the first)."""
+    for _ in range(5):
+        page.mouse.dblclick(VIEWPORT["width"] // 2, VIEWPORT["height"] // 2)
+        try:
+            page.wait_for_function("() => document.activeElement?.tagName === 'INPUT'", timeout=3000)
+            return
+        except sync_api.TimeoutError:
+            continue
+    pytest.fail("the node search box did not open on a double-click on the canvas")
+
+
+def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
+    """subgraphs/Soft Inpaint.json: the node search finds it by name, it comes in as one node with the pack's
+    inputs, outputs and main widgets, and a graph around it runs and saves the composited picture."""
+    page, pack_errors, _ = editor
+    pack_errors()
+    _load(page, {"last_node_id": 0, "last_link_id": 0, "nodes": [], "links": [], "groups": [], "config": {},
+                 "extra": {}, "version": 0.4}, "blueprint.json")
+    # As a user adds a node: double-click the empty canvas, type its name, take the first match.
+    _open_node_search(page)
+    page.keyboard.type("Soft Inpaint", delay=20)
+    page.wait_for_timeout(1500)  # the search box matches as one types
+    _screenshot(page, "soft_inpaint_blueprint_search")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => app.graph.nodes.length === 1")
+    added = page.evaluate("""() => {
+        const node = app.graph.nodes[0];
+        return { title: node.title, subgraph: !!node.subgraph, inputs: node.inputs.map((i) => i.label ?? i.name),
+                 outputs: node.outputs.map((o) => o.name), widgets: (node.widgets ?? []).map((w) => w.name) };
+    }""")
+    assert added["title"] == "Soft Inpaint" and added["subgraph"], added
+    assert added["inputs"][:len(BLUEPRINT_INPUTS)] == BLUEPRINT_INPUTS
+    assert added["outputs"] == ["image", "composite_mask"]
+    # Frontend 1.35 names a promoted widget after its node too ("8: seed").
+    assert [name.split(": ")[-1] for name in added["widgets"]] == BLUEPRINT_WIDGETS
+    page.evaluate("""(around) => {
+        const blueprint = app.graph.nodes[0];
+        blueprint.pos = [760, 0];
+        const input = (name) => blueprint.inputs.findIndex((i) => (i.label ?? i.name) === name);
+        for (const [type, pos, widgets, links] of Object.values(around)) {
+            const node = LiteGraph.createNode(type);
+            node.pos = pos;
+            app.graph.add(node);
+            for (const [name, value] of Object.entries(widgets)) {
+                node.widgets.find((w) => w.name === name).value = value;
+            }
+            for (const [slot, name] of Object.entries(links)) node.connect(Number(slot), blueprint, input(name));
+        }
+        const checkpoint = app.graph.nodes.find((n) => n.type === "CheckpointLoaderSimple");
+        for (const encoder of app.graph.nodes.filter((n) => n.type === "CLIPTextEncode")) {
+            checkpoint.connect(1, encoder, 0);
+        }
+        const save = LiteGraph.createNode("SaveImage");
+        save.pos = [1140, 0];
+        app.graph.add(save);
+        blueprint.connect(0, save, 0);
+        blueprint.widgets.find((w) => w.name.endsWith("steps")).value = 2;
+        app.canvas.setDirty(true, true);
+    }""", {key: [kind, pos, widgets, {str(slot): name for slot, name in links.items()}]
+           for key, (kind, pos, widgets, links) in AROUND_BLUEPRINT.items()})
+    page.evaluate("() => app.queuePrompt(0, 1)")
+    page.wait_for_function("""() => {
+        const save = app.graph.nodes.find((n) => n.type === "SaveImage");
+        return save?.imgs?.length > 0 && save.imgs[0].complete && save.imgs[0].naturalWidth > 0;
+    }""", timeout=300_000)
+    saved = page.evaluate("""() => app.nodeOutputs[String(app.graph.nodes.find((n) => n.type === "SaveImage").id)]
+        ?.images""")
+    assert saved and saved[0]["type"] == "output", saved
+    _fit_view(page)
+    _screenshot(page, "graph_soft_inpaint_blueprint", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
+    assert not (errors := pack_errors()), f"console errors {errors}"

@@ -239,3 +239,24 @@ def test_search_aliases_where_comfyui_has_them(server, comfy_nodes):
         aliases = info[node_id]["search_aliases"]
         assert {"soft inpaint", "A1111 inpaint"} <= set(aliases), f"{node_id}: {aliases}"
     assert "only masked" in info["SoftInpaintCrop"]["search_aliases"]
+
+
+def test_soft_inpaint_blueprint_is_listed_and_loads(server):
+    """ComfyUI serves subgraphs/*.json of a custom node pack as subgraph blueprints (/global_subgraphs): one root
+    node, the subgraph it instantiates, made of nodes this ComfyUI knows."""
+    url, _, _ = server
+    listed = {key: entry for key, entry in _get(f"{url}/global_subgraphs").items()
+              if entry["info"]["node_pack"] == "custom_nodes.soft-inpainting"}
+    assert [entry["name"] for entry in listed.values()] == ["Soft Inpaint"]
+    [key] = listed
+    blueprint = json.loads(_get(f"{url}/global_subgraphs/{key}")["data"])
+    assert blueprint == json.loads((WORKFLOWS.parent / "subgraphs" / "Soft Inpaint.json").read_text())
+    [node] = blueprint["nodes"]
+    [subgraph] = blueprint["definitions"]["subgraphs"]
+    assert node["type"] == subgraph["id"]
+    inner = {inner["type"] for inner in subgraph["nodes"]}
+    assert {"SoftInpaintMaskPrep", "SoftLatentBlendKSampler", "VAEDecode", "AdaptiveDifferenceComposite"} <= inner
+    assert not inner - set(_get(f"{url}/object_info")), "the blueprint uses node types this ComfyUI does not have"
+    assert [slot["type"] for slot in subgraph["inputs"]] == ["MODEL", "CONDITIONING", "CONDITIONING", "IMAGE", "VAE",
+                                                             "MASK"]
+    assert [slot["name"] for slot in subgraph["outputs"]] == ["image", "composite_mask"]
