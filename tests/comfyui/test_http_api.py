@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import sys
 import time
 import urllib.request
 import uuid
@@ -13,7 +14,8 @@ import pytest
 from pack_nodes import PACK_NODE_IDS
 from PIL import Image
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / "workflows"
 # Each example graph with the tiny checkpoint of its model family.
 CHECKPOINTS = {
     "soft_inpainting": "tiny_sd15.safetensors",
@@ -250,7 +252,7 @@ def test_soft_inpaint_blueprint_is_listed_and_loads(server):
     assert [entry["name"] for entry in listed.values()] == ["Soft Inpaint"]
     [key] = listed
     blueprint = json.loads(_get(f"{url}/global_subgraphs/{key}")["data"])
-    assert blueprint == json.loads((WORKFLOWS.parent / "subgraphs" / "Soft Inpaint.json").read_text())
+    assert blueprint == json.loads((ROOT / "subgraphs" / "Soft Inpaint.json").read_text())
     [node] = blueprint["nodes"]
     [subgraph] = blueprint["definitions"]["subgraphs"]
     assert node["type"] == subgraph["id"]
@@ -260,3 +262,22 @@ def test_soft_inpaint_blueprint_is_listed_and_loads(server):
     assert [slot["type"] for slot in subgraph["inputs"]] == ["MODEL", "CONDITIONING", "CONDITIONING", "IMAGE", "VAE",
                                                              "MASK"]
     assert [slot["name"] for slot in subgraph["outputs"]] == ["image", "composite_mask"]
+
+
+def test_english_locale_matches_the_live_schemas(server):
+    """locales/en (what tools/make_locale_en.py writes) is what this ComfyUI reports of the nodes, keyed as the
+    frontend looks it up; the other locales translate it (tests/test_locales.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from make_locale_en import added_names, node_definitions
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    url, _, _ = server
+    info = _get(f"{url}/object_info")
+    pack = [info[node_id] for node_id in PACK_NODE_IDS]
+    others = [entry for node_id, entry in info.items() if node_id not in PACK_NODE_IDS]
+    english = ROOT / "locales" / "en"
+    assert json.loads((english / "nodeDefs.json").read_text(encoding="utf-8")) == node_definitions(pack), \
+        "locales/en/nodeDefs.json is stale: run tools/make_locale_en.py and update the translations"
+    main = json.loads((english / "main.json").read_text(encoding="utf-8"))
+    assert {key: main[key] for key in ("nodeCategories", "dataTypes")} == added_names(pack, others)
