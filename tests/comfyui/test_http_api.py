@@ -281,3 +281,14 @@ def test_english_locale_matches_the_live_schemas(server):
         "locales/en/nodeDefs.json is stale: run tools/make_locale_en.py and update the translations"
     main = json.loads((english / "main.json").read_text(encoding="utf-8"))
     assert {key: main[key] for key in ("nodeCategories", "dataTypes")} == added_names(pack, others)
+
+
+def test_help_pages_are_served_in_every_locale(server):
+    """The frontend asks for /extensions/<pack>/docs/<node>/<locale>.md before docs/<node>.md: none is missing."""
+    url, _, _ = server
+    locales = sorted(path.name for path in (ROOT / "locales").iterdir() if path.is_dir())
+    for node_id in PACK_NODE_IDS:
+        for locale in locales:
+            with urllib.request.urlopen(f"{url}/extensions/soft-inpainting/docs/{node_id}/{locale}.md") as response:
+                served = response.read().decode("utf-8")
+            assert served == (ROOT / "web" / "docs" / node_id / f"{locale}.md").read_text(encoding="utf-8")
