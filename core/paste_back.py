@@ -107,3 +107,11 @@ def _into_crops(original, inpainted, pixel_mask, crops: Crops):
     pixel_mask = pixel_mask.to(original.device)
     full_mask = uncrop(pixel_mask[..., None], crops.boxes, *original.shape[1:3])[..., 0]
     return stitch(original, inpainted.to(original), crops.boxes, crop_masks=pixel_mask), full_mask
+
+
+def preview_sheet(frames: torch.Tensor, count: int = 4) -> torch.Tensor:
+    """`count` evenly spaced frames of masks [N,H,W], first and last included, side by side as one [1,H,k*W]
+    sheet: how a video's mask moves, in one picture."""
+    count = min(count, frames.shape[0])
+    picked = torch.linspace(0, frames.shape[0] - 1, count, device=frames.device).round().long()
+    return torch.cat(list(frames[picked]), dim=-1)[None]

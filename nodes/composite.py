@@ -5,6 +5,7 @@ import dataclasses
 from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, masks_for_latent, paste_back
+from ..core.paste_back import preview_sheet
 from ..core.tensor_checks import check_images, check_tensor, working_dtype
 from .pack_types import SoftInpaintCropType, SoftMaskScheduleType, SoftSchedule, soft_sampled, temporal_compression
 from .schema import node_schema, parameter_input
@@ -35,6 +36,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             search_aliases=("inpaint composite", "colour shift", "color shift", "paste back"),
             display_name="Adaptive Difference Composite",
             category="inpaint/soft inpainting",
+            has_intermediate_output=True,
             description="Composite the decoded inpainting over the original: where the latent barely changed, "
             "the original pixels come back, so the VAE round trip leaves no colour shift (A1111's soft "
             "inpainting, second stage). With a crop from Soft Inpaint Crop, it also pastes the result back "
@@ -103,4 +105,6 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                                        _model_space(latent_format, processed, processed.device, "inpainted_latent"),
                                        settings)
         image, composite_mask = paste_back(original_image, inpainted_image, changed, ratio, crop)
-        return io.NodeOutput(image, composite_mask, ui=ui.PreviewMask(composite_mask, cls=cls))
+        # A video's preview is one sheet of a few frames: ComfyUI writes a PNG per previewed frame.
+        preview = preview_sheet(composite_mask) if processed.ndim == 5 else composite_mask
+        return io.NodeOutput(image, composite_mask, ui=ui.PreviewMask(preview, cls=cls))

@@ -16,10 +16,14 @@ def supports(field_name: str) -> bool:
     return field_name in _SCHEMA_FIELDS
 
 
-def node_schema(search_aliases: tuple[str, ...] = (), **fields) -> io.Schema:
-    """io.Schema(**fields), with the pack's and this node's search aliases where ComfyUI knows search_aliases."""
+def node_schema(search_aliases: tuple[str, ...] = (), has_intermediate_output: bool = False, **fields) -> io.Schema:
+    """io.Schema(**fields), with the pack's and this node's search aliases where ComfyUI knows search_aliases, and
+    has_intermediate_output (the node's ui output is kept and sent again when a rerun takes it from the cache)
+    where ComfyUI knows it."""
     if supports("search_aliases"):
         fields["search_aliases"] = [*PACK_ALIASES, *search_aliases]
+    if has_intermediate_output and supports("has_intermediate_output"):
+        fields["has_intermediate_output"] = True
     return io.Schema(**fields)
 
 

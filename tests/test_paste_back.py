@@ -6,6 +6,7 @@ import torch
 
 from core import crop_around_masks, paste_back, pixel_composite_mask, uncrop
 from core.frames import latent_frame_index
+from core.paste_back import preview_sheet
 
 
 def _images(frames, height, width, seed):
@@ -123,3 +124,11 @@ def test_crops_need_the_full_picture_and_a_picture_latent():
 def test_bad_changed_masks_are_clear_errors(changed, message):
     with pytest.raises(ValueError, match=message):
         paste_back(_images(1, 32, 32, 0), _images(1, 32, 32, 1), changed)
+
+
+def test_a_videos_preview_is_one_sheet_of_evenly_spaced_frames():
+    frames = torch.arange(9.0)[:, None, None].expand(9, 2, 3)
+    sheet = preview_sheet(frames)
+    assert sheet.shape == (1, 2, 12)
+    assert sheet[0, 0, ::3].tolist() == [0.0, 3.0, 5.0, 8.0]  # frames 0, 2.67, 5.33, 8 rounded
+    assert torch.equal(preview_sheet(frames[:2]), torch.cat([frames[0], frames[1]], dim=-1)[None])

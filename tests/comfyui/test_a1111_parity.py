@@ -181,6 +181,53 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
                                    rtol=1e-4, atol=1e-4)
 
 
+def test_every_multigpu_clone_gets_the_soft_mask(comfy_nodes, sd15_inpaint, checkpoints_dir):
+    """ComfyUIs with multi-GPU sampling (0.33) spread the conditionings of a step over per-device model clones
+    (model_options["multigpu_clones"]). The soft mask reaches each clone's inpainting model: the sampler's
+    APPLY_MODEL wrapper lives in the run's model_options, which every device's call merges. Two CPU "devices"
+    stand in for two GPUs, each with its own model object."""
+    import comfy.patcher_extension
+    import comfy.samplers
+    import comfy.sd
+
+    if not hasattr(comfy.samplers, "_calc_cond_batch_multigpu"):
+        pytest.skip("this ComfyUI has no multi-GPU sampling")
+    model, clip, vae = sd15_inpaint
+    second = comfy.sd.load_checkpoint_guess_config(str(checkpoints_dir / "tiny_sd15_inpaint.safetensors"))[0]
+    second.load_device = torch.device("cpu", 0)  # equal to no other device key: a second "GPU"
+    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
+    mask = _blurred_square_mask()
+    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
+        positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
+        mask=mask, mask_strength=1.0).args
+    seen = []
+
+    def record_concat(executor, x, timesteps, context, y, control, transformer_options, **kwargs):
+        # The UNet's input (latent + concat channels), the device the call ran for and the UNet that ran it.
+        seen.append((transformer_options.get("multigpu_thread_device"), executor.class_obj, x[:, 4:5].float().clone()))
+        return executor(x, timesteps, context, y, control, transformer_options, **kwargs)
+
+    recording = model.clone()
+    recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "test", record_concat)
+    recording.model_options["multigpu_clones"] = {recording.load_device: recording, second.load_device: second}
+    second.pre_run()  # as the sampler readies its multi-GPU clones
+    try:
+        out = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+            model=recording, seed=1, steps=2, cfg=4.0, sampler_name="euler", scheduler="normal", positive=positive,
+            negative=negative, latent_image=latent, denoise=1.0).args[0]["samples"]
+    finally:
+        second.cleanup()
+    assert torch.isfinite(out).all()
+    levels = (mask * 255).round() / 255
+    expected_mask = torch.nn.functional.interpolate(levels[None], size=(LATENT, LATENT))[0]
+    devices = {device for device, _, _ in seen}
+    assert devices == {recording.load_device, second.load_device}, f"calls on {devices}"
+    assert {id(unet) for _, unet, _ in seen} == {id(model.model.diffusion_model), id(second.model.diffusion_model)}
+    for _, _, concat in seen:
+        torch.testing.assert_close(concat.cpu(), expected_mask.expand(concat.shape[0], 1, -1, -1), rtol=0, atol=0)
+
+
 def test_latent_noise_fill_is_the_samplers_initial_noise(comfy_nodes, run):
     import comfy.patcher_extension
 

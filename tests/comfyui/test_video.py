@@ -296,8 +296,8 @@ def _video_prompt(base, tmp_path):
 
 
 def _saved(base, saved):
-    """The file of one entry of a node's "images" output."""
-    return base / "output" / saved["subfolder"] / saved["filename"]
+    """The file of one entry of a node's "images" output (in output/, or temp/ for a preview)."""
+    return base / saved["type"] / saved["subfolder"] / saved["filename"]
 
 
 def _webp_frames(base, entry, node_id):
@@ -322,3 +322,8 @@ def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy
     assert np.array_equal(result[keep], loaded[keep])
     assert all(not np.array_equal(result[t, VIDEO_MASKED, VIDEO_MASKED], loaded[t, VIDEO_MASKED, VIDEO_MASKED])
                for t in range(VIDEO_FRAMES))
+    # The composite previews the video's compositing mask as one sheet of 4 evenly spaced frames (0, 1, 3, 4 of 5).
+    [preview] = entry["outputs"]["10"]["images"]
+    frames = [np.asarray(Image.open(_saved(base, saved)))[..., 0] for saved in entry["outputs"]["32"]["images"]]
+    sheet = np.asarray(Image.open(_saved(base, preview)).convert("L"))
+    assert np.array_equal(sheet, np.concatenate([frames[t] for t in (0, 1, 3, 4)], axis=1))
