@@ -4,7 +4,7 @@ from .adaptive_mask import adaptive_latent_mask, composite, pixel_composite_mask
 from .crop import crop, crop_boxes, stitch, uncrop
 from .fill import fill_masked_latent, fill_masked_pixels
 from .histogram_filter import gaussian_kernel, weighted_histogram_filter
-from .latent_blend import blend_denoised, flow_to_sd_sigma, latent_blend, modified_nmask
+from .latent_blend import blend_denoised, flow_to_sd_sigma, latent_blend, modified_nmask, original_kept
 from .latent_mask import conditioning_mask, latent_mask, mask_to_8bit, soft_masked_pixels
 from .mask_prep import blur_kernel, blur_mask, prepare_mask
 from .settings import PARAMETERS, ParameterSpec, SoftInpaintSettings
@@ -29,6 +29,7 @@ __all__ = [
     "latent_mask",
     "mask_to_8bit",
     "modified_nmask",
+    "original_kept",
     "pixel_composite_mask",
     "prepare_mask",
     "smootherstep",

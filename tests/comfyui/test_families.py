@@ -262,34 +262,63 @@ def capturing(model):
         handle.remove()
 
 
-def _first_call(model, run):
+def _calls(model, run):
     with capturing(model) as calls:
         run()
-    return calls[0]
+    return calls
+
+
+def _half_and_ramp_mask(setup):
+    """1 on the left half (latent pixels wholly 1, which even the first, noisiest step does not keep), falling
+    linearly to 0 over the next fifth, 0 on the rest."""
+    height, width = _mask_size(setup)
+    columns = torch.linspace(0, 1, width)
+    return ((0.7 - columns) / 0.2).clamp(0, 1).expand(1, height, width).contiguous()
+
+
+def _step_sigmas(model):
+    """The run's sigmas, as the blend reads them (a flow model's in SD's noise levels, the schedule's default)."""
+    import comfy.model_sampling
+    import comfy.samplers
+
+    model_sampling = model.get_model_object("model_sampling")
+    sigmas = comfy.samplers.calculate_sigmas(model_sampling, "normal", STEPS)[:-1]
+    return core.flow_to_sd_sigma(sigmas) if isinstance(model_sampling, comfy.model_sampling.CONST) else sigmas
+
+
+def _stock_call(setup, mode, kept, step):
+    """Stock sampling's model input and timestep at `step` with the hard mask 0 where `kept` [h,w] is."""
+    original = setup["latent"]["samples"]
+    hard = (~kept).float().expand(original.shape[:1] + (1,) + original.shape[2:])  # at the latent's size
+    return _calls(setup["model"], lambda: stock(setup, mode, noise_masked(setup, setup["latent"], hard)))[step]
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_the_model_is_shown_the_original_where_it_is_kept_as_stock_shows_it(family, mode, request):
-    """Where the blend keeps the original wholly (A1111's latent mask 0), a model that reads the noise mask as
-    timesteps (per frame, per token) gets what stock sampling with that hard mask gives it: the original, with
-    timestep 0; elsewhere, and for every other model, the full timestep (the step's noisy latent)."""
-    mask = ramp_mask(family)
+def test_the_model_is_shown_the_original_where_the_step_keeps_it_as_stock_shows_it(family, mode):
+    """At every step, where the blend keeps the original wholly, a model that reads the noise mask as timesteps
+    (per frame, per token) gets what stock sampling with that hard mask gives it: the original, with timestep
+    0; elsewhere the full timestep, as every other model gets everywhere under soft inpainting."""
+    mask = _half_and_ramp_mask(family)
     original = family["latent"]["samples"]
-    kept = latent_zero(mask, original)[0]
-    hard = (~kept).float().expand(original.shape[:1] + (1,) + original.shape[2:])  # at the latent's size
+    nmask = core.latent_mask(mask, *original.shape[-2:])[0]
     model = family["model"]
-    stock_x, stock_t = _first_call(model, lambda: stock(family, mode, noise_masked(family, family["latent"], hard)))
-    _, unmasked_t = _first_call(model, lambda: stock(family, mode, family["latent"]))
-    soft_x, soft_t = _first_call(model, lambda: soft(family, mode, mask))
-    reads_mask = not torch.equal(stock_t, unmasked_t)
-    shown = model.get_model_object("latent_format").process_in(original).expand_as(soft_x)
-    deviation = (soft_x[..., kept] - shown[..., kept]).abs().max().item()
-    print(f"{family['name']} {mode}: reads the mask as timesteps: {reads_mask}; the first step's input where the "
-          f"original is kept is {deviation:.3g} from it; timesteps {stock_t.flatten().unique().tolist()} (stock, "
-          f"hard mask), {soft_t.flatten().unique().tolist()} (soft)")
-    if reads_mask:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="the sampler hands the model a mask of ones"))
-    torch.testing.assert_close(soft_t, stock_t, rtol=0, atol=1e-6)
-    if reads_mask:
-        assert torch.allclose(stock_x[..., kept], shown[..., kept], atol=1e-5)
+    soft_calls = _calls(model, lambda: soft(family, mode, mask))
+    assert len(soft_calls) == STEPS  # one model call a step (cond and uncond batched)
+    kept = [core.original_kept(nmask, sigma, core.SoftInpaintSettings()) for sigma in _step_sigmas(model)]
+    unmasked_calls = _calls(model, lambda: stock(family, mode, family["latent"]))
+    stock_calls = [_stock_call(family, mode, kept[0], 0)]
+    if torch.equal(stock_calls[0][1], unmasked_calls[0][1]):  # the model does not read the mask
+        for (_, soft_t), (_, unmasked_t) in zip(soft_calls, unmasked_calls, strict=True):
+            torch.testing.assert_close(soft_t, unmasked_t, rtol=0, atol=1e-6)
+        return
+    stock_calls += [_stock_call(family, mode, kept[step], step) for step in range(1, STEPS)]
+    shown = model.get_model_object("latent_format").process_in(original).expand_as(soft_calls[0][0])
+    for step, ((soft_x, soft_t), (stock_x, stock_t), where) in enumerate(zip(soft_calls, stock_calls, kept,
+                                                                            strict=True)):
+        deviation = (soft_x[..., where] - shown[..., where]).abs().max().item() if where.any() else 0.0
+        print(f"{family['name']} {mode} step {step}: kept {where.float().mean().item():.2f} of the latent; the "
+              f"model's input there is {deviation:.3g} from the original; timesteps "
+              f"{stock_t.flatten().unique().tolist()} (stock), {soft_t.flatten().unique().tolist()} (soft)")
+        torch.testing.assert_close(soft_t, stock_t, rtol=0, atol=1e-6)
+        assert torch.allclose(stock_x[..., where], shown[..., where], atol=1e-5)
         assert deviation <= 1e-5
