@@ -7,8 +7,16 @@ from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, composite, pixel_composite_mask, stitch, uncrop
 from ..core.frames import latent_frame_index, temporal_ratio
+from ..core.picture_batch import is_picture_batch
 from .crop import SoftInpaintCropType
-from .inputs import SoftMaskScheduleType, checked_mask_for, mask_for_latent, parameter_input, temporal_ratio_of
+from .inputs import (
+    SoftMaskScheduleType,
+    as_sampled,
+    checked_mask_for,
+    mask_for_latent,
+    parameter_input,
+    temporal_ratio_of,
+)
 from .sampler import LATENT_INFO_KEY
 from .schema import node_schema
 from .soft_blend import SoftSchedule
@@ -160,12 +168,15 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         if processed.ndim not in (4, 5):
             raise ValueError(f"inpainted_latent must be [B,C,H,W] or a video latent [B,C,T,H,W], got shape "
                              f"{tuple(processed.shape)}")
-        if processed.ndim == 5 and crop is not None:
-            raise ValueError("crop: only masked (Soft Inpaint Crop) is for pictures; a video latent has no crop")
         original = _pick(None if original_latent is None else original_latent["samples"], carried.get("original"),
                          "the original latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
+        # A picture latent of a model on a video latent format composites as the model sampled it.
+        processed, original = as_sampled(processed, latent_format), as_sampled(original, latent_format)
+        pictures = is_picture_batch(processed.shape, original_image.shape[0])
+        if not pictures and crop is not None:
+            raise ValueError("crop: only masked (Soft Inpaint Crop) is for pictures; a video latent has no crop")
         if schedule is None:
             schedule = carried.get("schedule", SoftSchedule())
         settings = dataclasses.replace(
@@ -181,12 +192,14 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             latent_format.process_in(processed.float()),
             settings,
         )
-        if processed.ndim == 5:
+        if not pictures:
             image, full_mask = _video_composite(original_image, inpainted_image, changed, processed.shape, ratio)
         else:
+            if processed.ndim == 5:
+                changed = changed[:, 0]  # one latent frame, one picture
             pixel_mask = pixel_composite_mask(changed, inpainted_image.shape[1], inpainted_image.shape[2])
             if crop is not None:
                 image, full_mask = _stitched(crop, original_image, inpainted_image, pixel_mask)
             else:
-                image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[2])
+                image, full_mask = _at_original_size(original_image, inpainted_image, pixel_mask, processed.shape[-2])
         return io.NodeOutput(image, full_mask, ui=ui.PreviewMask(full_mask, cls=cls))

@@ -6,6 +6,7 @@ from comfy_api.latest import io
 
 from ..core import PARAMETERS, latent_mask
 from ..core.frames import frames_per_latent_frame
+from ..core.picture_batch import in_format_layout, is_picture_batch
 
 SoftMaskScheduleType = io.Custom("SOFT_MASK_SCHEDULE")
 
@@ -51,12 +52,13 @@ def checked_mask(mask: torch.Tensor, batch: int | None, input_name: str = "mask"
 
 def checked_mask_for(mask, samples: torch.Tensor, input_name: str = "mask") -> torch.Tensor:
     """checked_mask for a latent: one mask per sample of an image latent; a video latent [B,C,T,h,w] takes
-    the MASK's batch as frames (as ComfyUI's reshape_mask does), one set for every sample, or a video noise
-    mask [1,1,T,H,W] (what the soft sampler leaves on its output latent)."""
+    the MASK's batch as frames (as ComfyUI's reshape_mask does), one set for every sample, unless it is a batch
+    of pictures (one latent frame, one mask or one per sample: core.picture_batch). A noise mask [1,1,T,H,W]
+    or [B,1,1,H,W] (what the soft sampler leaves on its output latent) gives its frames or samples."""
     if samples.ndim == 4:
         return checked_mask(mask, samples.shape[0], input_name)
-    if isinstance(mask, torch.Tensor) and mask.ndim == 5 and mask.shape[:2] == (1, 1):
-        mask = mask[0, 0]
+    if isinstance(mask, torch.Tensor) and mask.ndim == 5 and mask.shape[1] == 1 and 1 in mask.shape[::2]:
+        mask = mask.flatten(0, 2)
     return checked_mask(mask, None, input_name)
 
 
@@ -65,6 +67,12 @@ def temporal_ratio_of(latent_format) -> int | None:
     "not given"), or None: the frame mapping is then inferred from the frame counts."""
     ratio = getattr(latent_format, "temporal_downscale_ratio", None)
     return ratio if isinstance(ratio, int) and ratio > 1 else None
+
+
+def as_sampled(latent: torch.Tensor, latent_format) -> torch.Tensor:
+    """The latent in the layout the model samples it in: a picture latent of a model with a video latent format
+    (Qwen-Image) gets its frame axis, as ComfyUI's sampler gives it (latent_dimensions, where reported)."""
+    return in_format_layout(latent, getattr(latent_format, "latent_dimensions", 2))
 
 
 def mask_for_latent(mask: torch.Tensor, shape, ratio: int | None = None) -> torch.Tensor:
@@ -81,12 +89,10 @@ def mask_for_latent(mask: torch.Tensor, shape, ratio: int | None = None) -> torc
 
 
 def pixel_masks_for(mask: torch.Tensor, shape, ratio: int | None = None) -> torch.Tensor:
-    """The pixel masks [N,H,W] that a latent of `shape` takes its masks from: per sample (N = 1 or B) for an
-    image latent, per latent frame (N = T) for a video latent. Checks that the mask fits the latent."""
-    if len(shape) == 5:
+    """The pixel masks [N,H,W] that a latent of `shape` takes its masks from: per sample (N = 1 or B) for a
+    batch of pictures, per latent frame (N = T) for a video latent. Checks that the mask fits the latent."""
+    if not is_picture_batch(shape, mask.shape[0]):
         return _frames_per_latent_frame(mask[:, 0], shape[2], ratio)
-    if len(shape) != 4:
-        raise ValueError(f"the latent must be [B,C,h,w] or [B,C,T,h,w], got shape {tuple(shape)}")
     if mask.shape[0] not in (1, shape[0]):
         raise ValueError(f"mask has a batch of {mask.shape[0]} but the latent has {shape[0]}")
     return mask[:, 0]
@@ -99,8 +105,10 @@ def latent_mask_from(pixels: torch.Tensor, shape) -> torch.Tensor:
 
 def per_latent(masks: torch.Tensor, shape) -> torch.Tensor:
     """Latent-size masks [N,h,w] (per sample, or per latent frame) as [B,1,h,w] or [B,1,T,h,w] (views)."""
-    if len(shape) == 5:
+    if not is_picture_batch(shape, masks.shape[0]):
         return masks[None, None].expand(shape[0], -1, -1, -1, -1)
+    if len(shape) == 5:
+        return masks[:, None, None].expand(shape[0], -1, -1, -1, -1)
     return masks[:, None].expand(shape[0], -1, -1, -1)
 
 

@@ -7,6 +7,7 @@ import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is neve
 
 from .inputs import (
     SoftMaskScheduleType,
+    as_sampled,
     checked_mask,
     checked_mask_for,
     mask_for_latent,
@@ -66,15 +67,15 @@ class SoftLatentBlendKSampler(io.ComfyNode):
     def execute(cls, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image,
                 denoise, schedule=None, mask=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
         schedule = schedule if schedule is not None else SoftSchedule()
-        samples = latent_image["samples"]
+        latent_format = model.get_model_object("latent_format")
+        samples = as_sampled(latent_image["samples"], latent_format)
         if mask is None:
             mask = latent_image.get("noise_mask")
         if mask is None:
             raise ValueError(MISSING_MASK)
-        latent_format = model.get_model_object("latent_format")
         mask = checked_mask_for(mask, samples)
         nmask = mask_for_latent(mask, samples.shape, temporal_ratio_of(latent_format))
-        latent = {**latent_image, "noise_mask": nmask}
+        latent = {**latent_image, "samples": samples, "noise_mask": nmask}
         patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask=mask)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
                                           latent, denoise=denoise)[0]
