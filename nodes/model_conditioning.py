@@ -3,9 +3,23 @@
 import node_helpers  # ComfyUI's own module
 from comfy_api.latest import io
 
-from ..core import soft_masked_pixels
+from ..core import conditioning_mask, soft_masked_pixels
+from ..core.frames import frames_as_channels, temporal_ratio
 from .inputs import checked_mask, resized_mask
 from .schema import node_schema
+
+
+def _concat_mask(mask, pixel_frames, samples, vae):
+    """The inpainting model's mask: a picture's as it is (ComfyUI resizes it to the latent); a video's at the
+    latent's size, each latent frame's pixel frames as its channels [1, ratio, T, h, w] (Wan Fun inpainting's
+    layout, where ComfyUI's own conditioning cannot put a spatial mask; other models read its first channel)."""
+    if samples.ndim != 5:
+        return mask
+    latent_frames, height, width = samples.shape[2:]
+    frames = mask[:, 0].expand(pixel_frames, -1, -1)
+    ratio = temporal_ratio(pixel_frames, latent_frames, vae.temporal_compression_decode())
+    frames = frames[:1 + ratio * (latent_frames - 1)]  # the encoder drops the rest
+    return frames_as_channels(conditioning_mask(frames, height, width)[:, 0], ratio)[None]
 
 
 class SoftInpaintModelConditioning(io.ComfyNode):
@@ -16,10 +30,10 @@ class SoftInpaintModelConditioning(io.ComfyNode):
             search_aliases=("InpaintModelConditioning", "inpainting model"),
             display_name="Soft Inpaint Model Conditioning",
             category="inpaint/soft inpainting",
-            description="InpaintModelConditioning as A1111 does it under soft inpainting, for 9-channel "
-            "inpainting models (SD1.5, SD2, SDXL inpainting): the masked picture and the mask are soft, not "
-            "rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model the "
-            "unrounded mask (stock samplers round it).",
+            description="InpaintModelConditioning as A1111 does it under soft inpainting, for inpainting models "
+            "(SD1.5, SD2, SDXL inpainting, Flux Fill; Wan Fun inpaint for video): the masked picture and the mask "
+            "are soft, not rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model "
+            "the unrounded mask (stock samplers round it).",
             inputs=[
                 io.Conditioning.Input("positive", tooltip="The positive conditioning to extend."),
                 io.Conditioning.Input("negative", tooltip="The negative conditioning to extend."),
@@ -46,8 +60,10 @@ class SoftInpaintModelConditioning(io.ComfyNode):
         mask = checked_mask(mask, pixels.shape[0])
         mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])  # ComfyUI's way for a mask of another size
         masked = soft_masked_pixels(pixels, mask[:, 0].to(pixels.device), mask_strength)
-        values = {"concat_latent_image": vae.encode(masked), "concat_mask": mask}
-        latent = {"samples": vae.encode(pixels)}
+        samples = vae.encode(pixels)
+        concat_mask = _concat_mask(mask, pixels.shape[0], samples, vae)
+        values = {"concat_latent_image": vae.encode(masked), "concat_mask": concat_mask}
+        latent = {"samples": samples}
         if noise_mask:
             latent["noise_mask"] = mask
         return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),

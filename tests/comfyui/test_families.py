@@ -352,3 +352,96 @@ def test_a_picture_latent_samples_and_composites_alike_with_or_without_its_frame
         for a, b in zip(*composites, strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
 
+
+def _first_model_input(model, run):
+    """The first call of the diffusion model: its whole input (latent and concatenated channels), its keyword
+    arguments (conditionings such as VACE's)."""
+    calls = []
+
+    def capture(module, args, kwargs):
+        calls.append((args[0].detach().clone(), kwargs))
+
+    handle = model.get_model_object("diffusion_model").register_forward_pre_hook(capture, with_kwargs=True)
+    try:
+        run()
+    finally:
+        handle.remove()
+    return calls[0]
+
+
+def _packed_8x8(mask):
+    """Pixel masks [N,H,W] packed 8x8 into 64 channels [N,64,H/8,W/8], as Flux Fill and VACE take them."""
+    count, height, width = mask.shape
+    return mask.view(count, height // 8, 8, width // 8, 8).permute(0, 2, 4, 1, 3).reshape(count, 64, height // 8,
+                                                                                         width // 8)
+
+
+def _soft_model_conditioning(setup, mask):
+    return _node(setup, "SoftInpaintModelConditioning").execute(
+        positive=setup["positive"], negative=setup["negative"], vae=setup["vae"], pixels=setup["image"], mask=mask,
+        mask_strength=1.0).args
+
+
+def _expected_concat_mask(setup, mask, height, width):
+    """The mask channels each family's model takes, laid out as it takes them (tests know the families)."""
+    from core.frames import frames_as_channels
+
+    name = setup["name"]
+    if name in ("sd15_inpaint", "sdxl_inpaint"):
+        return core.conditioning_mask(mask, height, width)  # A1111's: 8-bit, nearest
+    if name == "flux1_fill":
+        return _packed_8x8(mask)
+    frames = mask.expand(setup["image"].shape[0], -1, -1)  # Wan Fun: 1 - mask, 4 pixel frames a latent frame
+    return 1 - frames_as_channels(core.conditioning_mask(frames, height, width)[:, 0], 4)[None]
+
+
+CONCAT_MASK_FIRST = {"sd15_inpaint": True, "sdxl_inpaint": True, "flux1_fill": False, "wan21_fun_inpaint": True}
+
+
+@pytest.mark.parametrize("family", list(CONCAT_MASK_FIRST), indirect=True)
+def test_mask_channel_models_receive_the_soft_mask_and_the_soft_masked_picture(family):
+    """Inpainting models (SD 9-channel, Flux Fill, Wan Fun inpaint) conditioned by Soft Inpaint Model
+    Conditioning and sampled softly get the unrounded mask and the softly masked picture (or video)."""
+    mask = ramp_mask(family)
+    positive, negative, latent = _soft_model_conditioning(family, mask)
+    model = family["model"]
+    x, _ = _first_model_input(model, lambda: _node(family, "SoftLatentBlendKSampler").execute(
+        model=model, seed=SEED, steps=STEPS, cfg=CFG, sampler_name="euler", scheduler="normal", positive=positive,
+        negative=negative, latent_image=latent, denoise=1.0))
+    channels = family["latent"]["samples"].shape[1]
+    concat = x[:1, channels:]
+    expected_mask = _expected_concat_mask(family, mask, *x.shape[-2:])
+    mask_channels = expected_mask.shape[1]
+    got_mask, got_picture = ((concat[:, :mask_channels], concat[:, mask_channels:]) if CONCAT_MASK_FIRST[family["name"]]
+                             else (concat[:, -mask_channels:], concat[:, :-mask_channels]))
+    soft_values = ((got_mask > 0) & (got_mask < 1)).float().mean().item()
+    print(f"{family['name']}: {mask_channels} mask channels, {soft_values:.2f} of them soft (strictly between 0 "
+          f"and 1); largest difference from the soft mask {(got_mask - expected_mask).abs().max().item():.3g}")
+    assert soft_values > 0
+    torch.testing.assert_close(got_mask, expected_mask.to(got_mask), rtol=0, atol=1e-6)
+    masked_picture = model.model.process_latent_in(positive[0][1]["concat_latent_image"])
+    torch.testing.assert_close(got_picture, masked_picture.to(got_picture), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["wan21_vace"], indirect=True)
+def test_vace_receives_the_soft_mask_packed_8x8(family):
+    """WanVaceToVideo keeps a soft control mask soft (reactive and inactive video, the mask packed 8x8) and the
+    soft sampler hands it on as it is."""
+    from comfy_extras.nodes_wan import WanVaceToVideo
+
+    mask = ramp_mask(family)
+    frames, height, width = family["image"].shape[:3]
+    positive, negative, _, _ = WanVaceToVideo.execute(
+        family["positive"], family["negative"], family["vae"], width, height, frames, 1, 1.0,
+        control_video=family["image"], control_masks=mask.expand(frames, -1, -1)).args
+    model = family["model"]
+    _, kwargs = _first_model_input(model, lambda: _node(family, "SoftLatentBlendKSampler").execute(
+        model=model, seed=SEED, steps=STEPS, cfg=CFG, sampler_name="euler", scheduler="normal", positive=positive,
+        negative=negative, latent_image=family["latent"], denoise=1.0, mask=mask))
+    packed = kwargs["vace_context"][0, 0, -64:]  # [64, T, h, w]: after the inactive and reactive latents
+    unpacked = packed.view(8, 8, *packed.shape[1:]).permute(2, 3, 0, 4, 1).reshape(packed.shape[1], height, width)
+    soft_values = ((packed > 0) & (packed < 1)).float().mean().item()
+    print(f"wan21_vace: {soft_values:.2f} of the packed mask soft; largest difference from the pixel mask "
+          f"{(unpacked - mask).abs().max().item():.3g}")
+    assert soft_values > 0
+    torch.testing.assert_close(unpacked, mask.expand_as(unpacked).to(unpacked), rtol=0, atol=1e-6)
