@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .frames import frames_per_latent_frame
+from .frames import frames_as_channels, frames_per_latent_frame, temporal_ratio
 from .latent_mask import conditioning_mask, latent_mask
+from .picture_batch import is_picture_batch
 from .tensor_checks import check_layout, check_tensor, unit_mask
 
 _LAYOUTS = "[H,W], [B,H,W] or [B,1,H,W]"
@@ -33,13 +34,13 @@ class InpaintMasks:
 
 
 def mask_batch(mask, name: str = "mask", batch: int | None = None, batch_of: str = "the latent") -> torch.Tensor:
-    """A mask in one of ComfyUI's MASK layouts ([H,W], [B,H,W], [B,1,H,W], or the video noise mask
-    [1,1,T,H,W] a soft sampler leaves on its latent) as checked masks [N,H,W] clamped to 0-1 (resampled
-    masks overshoot a little), in float32 as ComfyUI's masks are. With `batch` (of `batch_of`), N must be 1
-    or `batch`."""
+    """A mask in one of ComfyUI's MASK layouts ([H,W], [B,H,W], [B,1,H,W], or the noise mask a soft sampler
+    leaves on its latent: a video's [1,1,T,H,W], pictures' [B,1,1,H,W]) as checked masks [N,H,W] clamped to
+    0-1 (resampled masks overshoot a little), in float32 as ComfyUI's masks are. With `batch` (of
+    `batch_of`), N must be 1 or `batch`."""
     check_tensor(mask, name, allow_bool=True)
-    if mask.ndim == 5 and mask.shape[:2] == (1, 1):
-        mask = mask[0, 0]
+    if mask.ndim == 5 and mask.shape[1] == 1 and 1 in (mask.shape[0], mask.shape[2]):
+        mask = mask.flatten(0, 2)  # a video's frames [1,1,T,H,W], or pictures' [B,1,1,H,W]
     if mask.ndim == 4 and mask.shape[1] == 1:
         mask = mask[:, 0]
     if mask.ndim == 2:
@@ -58,15 +59,34 @@ def masks_for_latent(mask, latent_shape, temporal_ratio: int | None = None, name
     For a video latent, `temporal_ratio` is the VAE's temporal compression where the model reports it;
     otherwise it is inferred from the frame counts."""
     shape = _checked_latent_shape(latent_shape)
-    video = len(shape) == 5
-    pixels = mask_batch(mask, name, None if video else shape[0])
+    pixels = mask_batch(mask, name)
+    video = not is_picture_batch(shape, pixels.shape[0])
     if video:
         pixels = _per_latent_frame(pixels, shape[2], temporal_ratio, name)
+    elif pixels.shape[0] not in (1, shape[0]):
+        raise ValueError(f"{name} has a batch of {pixels.shape[0]} but the latent has {shape[0]}: give one mask, "
+                         "or one per sample")
     pixels = _encoder_crop(pixels, *shape[-2:])
     return InpaintMasks(
-        _laid_out(latent_mask(pixels, *shape[-2:]), shape),
-        _laid_out(conditioning_mask(pixels, *shape[-2:])[:, 0], shape),
+        _laid_out(latent_mask(pixels, *shape[-2:]), shape, video),
+        _laid_out(conditioning_mask(pixels, *shape[-2:])[:, 0], shape, video),
     )
+
+
+def video_model_mask(mask: torch.Tensor, pixel_frames: int, latent_shape,
+                     temporal_compression: int | None = None) -> torch.Tensor:
+    """A video's inpainting-model mask as Wan's image-to-video and Fun inpainting models take it: the masks of
+    its `pixel_frames` frames ([pixel_frames,H,W], or one for all) at the latent's size, each latent frame's
+    pixel frames as its channels, [1, ratio, T, h, w] (other models read the first channel). Frames the
+    encoder drops are left out. `mask` is in any MASK layout."""
+    shape = _checked_latent_shape(latent_shape)
+    masks = mask_batch(mask, "mask")
+    if masks.shape[0] not in (1, pixel_frames):
+        raise ValueError(f"mask has {masks.shape[0]} frames but the video has {pixel_frames}: give one mask, or "
+                         "one per frame")
+    ratio = temporal_ratio(pixel_frames, shape[2], temporal_compression)
+    frames = masks.expand(pixel_frames, -1, -1)[:1 + ratio * (shape[2] - 1)]
+    return frames_as_channels(conditioning_mask(frames, *shape[-2:])[:, 0], ratio)[None]
 
 
 def mask_at_size(masks: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -112,8 +132,10 @@ def centre_crop(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return images[:, top:top + height, left:left + width]
 
 
-def _laid_out(masks: torch.Tensor, shape) -> torch.Tensor:
+def _laid_out(masks: torch.Tensor, shape, video: bool) -> torch.Tensor:
     """Latent-size masks [N,h,w] (per sample, or per latent frame) as [B,1,h,w] or [B,1,T,h,w] (views)."""
-    if len(shape) == 5:
+    if video:
         return masks[None, None].expand(shape[0], -1, -1, -1, -1)
+    if len(shape) == 5:  # pictures of one latent frame each
+        return masks[:, None, None].expand(shape[0], -1, -1, -1, -1)
     return masks[:, None].expand(shape[0], -1, -1, -1)

@@ -6,8 +6,16 @@ from comfy_api.latest import io, ui
 
 from ..core import adaptive_latent_mask, masks_for_latent, paste_back
 from ..core.paste_back import preview_sheet
+from ..core.picture_batch import is_picture_batch
 from ..core.tensor_checks import check_images, check_tensor, working_dtype
-from .pack_types import SoftInpaintCropType, SoftMaskScheduleType, SoftSchedule, soft_sampled, temporal_compression
+from .pack_types import (
+    SoftInpaintCropType,
+    SoftMaskScheduleType,
+    SoftSchedule,
+    as_sampled,
+    soft_sampled,
+    temporal_compression,
+)
 from .schema import node_schema, parameter_input
 
 
@@ -90,6 +98,8 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried and carried.latent_format, "the model (for its latent scale)")
         ratio = temporal_compression(latent_format)
+        # A picture latent of a model on a video latent format composites as the model sampled it.
+        processed, original = as_sampled(processed, latent_format), as_sampled(original, latent_format)
         if mask is None and carried is not None:
             latent_mask = carried.latent_mask
         else:
@@ -104,7 +114,9 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
                                        _model_space(latent_format, original, processed.device, "original_latent"),
                                        _model_space(latent_format, processed, processed.device, "inpainted_latent"),
                                        settings)
+        if processed.ndim == 5 and is_picture_batch(processed.shape, original_image.shape[0]):
+            changed = changed[:, 0]  # one latent frame, one picture
         image, composite_mask = paste_back(original_image, inpainted_image, changed, ratio, crop)
         # A video's preview is one sheet of a few frames: ComfyUI writes a PNG per previewed frame.
-        preview = preview_sheet(composite_mask) if processed.ndim == 5 else composite_mask
+        preview = preview_sheet(composite_mask) if changed.ndim == 4 else composite_mask
         return io.NodeOutput(image, composite_mask, ui=ui.PreviewMask(preview, cls=cls))

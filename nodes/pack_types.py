@@ -6,6 +6,7 @@ import torch
 from comfy_api.latest import io
 
 from ..core import SoftInpaintSettings
+from ..core.picture_batch import in_format_layout
 
 SoftMaskScheduleType = io.Custom("SOFT_MASK_SCHEDULE")
 SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")  # its values are core.Crops
@@ -43,6 +44,12 @@ class SoftSampled:
 
 def soft_sampled(latent: dict) -> SoftSampled | None:
     return latent.get(SOFT_SAMPLED_KEY)
+
+
+def as_sampled(latent: torch.Tensor, latent_format) -> torch.Tensor:
+    """The latent in the layout the model samples it in: a picture latent of a model with a video latent format
+    (Qwen-Image) gets its frame axis, as ComfyUI's sampler gives it (latent_dimensions, where reported)."""
+    return in_format_layout(latent, getattr(latent_format, "latent_dimensions", 2))
 
 
 def temporal_compression(latent_format) -> int | None:

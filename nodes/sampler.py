@@ -7,7 +7,14 @@ import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is neve
 
 from ..core import mask_batch, masks_for_latent
 from ..core.tensor_checks import check_count, check_range, check_tensor
-from .pack_types import SOFT_SAMPLED_KEY, SoftMaskScheduleType, SoftSampled, SoftSchedule, temporal_compression
+from .pack_types import (
+    SOFT_SAMPLED_KEY,
+    SoftMaskScheduleType,
+    SoftSampled,
+    SoftSchedule,
+    as_sampled,
+    temporal_compression,
+)
 from .schema import node_schema, noise_multiplier_input
 from .soft_blend import MISSING_MASK, with_soft_inpainting
 
@@ -78,17 +85,18 @@ class SoftLatentBlendKSampler(io.ComfyNode):
                 denoise, schedule=None, mask=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
         _check_sampling(seed, steps, cfg, sampler_name, scheduler, denoise)
         schedule = schedule if schedule is not None else SoftSchedule()
-        samples = latent_image["samples"]
-        check_tensor(samples, "latent_image")
+        check_tensor(latent_image["samples"], "latent_image")
+        latent_format = model.get_model_object("latent_format")
+        samples = as_sampled(latent_image["samples"], latent_format)
         if mask is None:
             mask = latent_image.get("noise_mask")
         if mask is None:
             raise ValueError(MISSING_MASK)
-        latent_format = model.get_model_object("latent_format")
         masks = masks_for_latent(mask, samples.shape, temporal_compression(latent_format))
         patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, latent_masks=masks)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
-                                          {**latent_image, "noise_mask": masks.blend}, denoise=denoise)[0]
+                                          {**latent_image, "samples": samples, "noise_mask": masks.blend},
+                                          denoise=denoise)[0]
         out[SOFT_SAMPLED_KEY] = SoftSampled(samples, masks.blend, schedule, latent_format)
         return io.NodeOutput(out)
 

@@ -5,13 +5,18 @@ replaces that blend: a denoise-mask function hands the sampler a mask of ones (s
 nothing), and the guider the sampler calls is wrapped so that its final prediction, after whatever way it
 combines its conditionings (CFG, dual CFG, Perp-Neg...), is blended with the original as A1111 does.
 Inpainting models get A1111's unrounded mask in their concat channels.
+
+Models that take the noise mask among their conditionings read it as per-token timesteps (ComfyUI's Wan 2.2
+per frame, LTX-Video per token) and are shown the clean original wherever it is 0. For them the mask of each
+step is 0 where that step keeps the original wholly and 1 elsewhere, both for the sampler's input blend and
+for the conditioning: there they see the original with timestep 0, as stock; elsewhere the full timestep.
 """
 
 import comfy.model_sampling
 import comfy.patcher_extension
 import torch
 
-from ..core import InpaintMasks, blend_denoised, eight_bit_levels, flow_to_sd_sigma, masks_for_latent
+from ..core import InpaintMasks, blend_denoised, eight_bit_levels, flow_to_sd_sigma, masks_for_latent, original_kept
 from ..core.tensor_checks import check_range
 from .pack_types import SoftSchedule, temporal_compression
 
@@ -39,32 +44,53 @@ def _batched(mask: torch.Tensor, batch: int) -> torch.Tensor:
 class _SoftBlendRun:
     """The state of one sampler run: the original latent, A1111's latent mask and the step's mask."""
 
-    def __init__(self, original, nmask, model_mask, schedule: SoftSchedule, flow: bool, previous_mask_function):
+    def __init__(self, original, nmask, model_mask, schedule: SoftSchedule, flow: bool, previous_mask_function,
+                 reads_mask: bool):
         self.original = original
         self.nmask = nmask
         self.model_mask = model_mask
         self.settings = schedule.settings
         self.convert_sigma = flow and schedule.sigma_space == "sd"
         self.previous_mask_function = previous_mask_function
+        self.reads_mask = reads_mask
         self.step_mask = None
+        self.shown = None  # for a model reading the mask: 1 where the step shows it its latent, 0: the original
 
     def denoise_mask(self, sigma, denoise_mask, extra_options):
         self.step_mask = denoise_mask
         if self.previous_mask_function is not None:  # another patch may shape the mask per step
             self.step_mask = self.previous_mask_function(sigma, denoise_mask, extra_options)
-        return torch.ones_like(denoise_mask)
+        if not self.reads_mask:
+            return torch.ones_like(denoise_mask)
+        kept = original_kept(self.step_mask.to(sigma.device), self._blend_sigma(sigma), self.settings)
+        self.shown = (~kept).to(denoise_mask)
+        return self.shown
+
+    def _blend_sigma(self, sigma):
+        return flow_to_sd_sigma(sigma) if self.convert_sigma else sigma
 
     def blend(self, denoised, sigma):
         original = self.original.to(device=denoised.device, dtype=denoised.dtype)
-        sigma = flow_to_sd_sigma(sigma) if self.convert_sigma else sigma
-        blended = blend_denoised(original, denoised, self.step_mask.to(denoised), sigma, self.settings)
+        blended = blend_denoised(original, denoised, self.step_mask.to(denoised), self._blend_sigma(sigma),
+                                 self.settings)
         return blended.to(denoised.dtype)
 
     def apply_model(self, executor, x, t, c_concat=None, *args, **kwargs):
-        """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it)."""
+        """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it), and the step's
+        mask into the conditioning of a model that reads the mask as timesteps."""
         if c_concat is not None:
             c_concat = self._with_soft_mask(executor.class_obj, c_concat, x)
+        if self.shown is not None and "denoise_mask" in kwargs:
+            kwargs["denoise_mask"] = self._step_conditioning_mask(kwargs["denoise_mask"])
         return executor(x, t, c_concat, *args, **kwargs)
+
+    def _step_conditioning_mask(self, mask):
+        """The step's mask laid out as the model's noise-mask conditioning ([rows, C, ...] at the latent's size);
+        a conditioning of another size (a concat mask of its own) is left as it is."""
+        shown = _batched(self.shown, mask.shape[0])
+        if shown.shape[2:] != mask.shape[2:]:
+            return mask
+        return shown.to(mask).expand_as(mask)
 
     def _with_soft_mask(self, model, c_concat, x):
         soft = c_concat.clone()
@@ -100,7 +126,8 @@ def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_m
         original = latent_image if latent_image is not None else torch.zeros_like(noise)
         model_options = extra_args["model_options"]  # the run's own copy (CFGGuider.inner_sample clones it)
         run = _SoftBlendRun(original, masks.blend, masks.model, schedule,
-                            _is_flow(guider.inner_model.model_sampling), model_options.get("denoise_mask_function"))
+                            _is_flow(guider.inner_model.model_sampling), model_options.get("denoise_mask_function"),
+                            _reads_noise_mask(guider))
         model_options["denoise_mask_function"] = run.denoise_mask
         comfy.patcher_extension.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY,
                                                      run.apply_model, model_options, is_model_options=True)
@@ -109,6 +136,13 @@ def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_m
                         disable_pbar)
 
     return sampler_sample
+
+
+def _reads_noise_mask(guider) -> bool:
+    """Whether the model took the noise mask among its conditionings (ComfyUI's Wan 2.2 and LTX-Video models
+    read it as per-token timesteps)."""
+    conds = getattr(guider, "conds", None) or {}
+    return any("denoise_mask" in cond.get("model_conds", {}) for group in conds.values() for cond in group)
 
 
 def _run_masks(pixel_mask, latent_masks, denoise_mask, noise, latent_format) -> InpaintMasks:

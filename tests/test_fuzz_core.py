@@ -852,7 +852,36 @@ def _stitch_crops(d):
     return dict(crops=where, image=image), lambda r: _tensor(r, shape, original.dtype)
 
 
+def _original_kept(d):
+    nmask = d.mask("nmask", _latent_shape(d))
+    args = dict(nmask=nmask, sigma=_sigma(d, nmask.shape[0] if isinstance(nmask, torch.Tensor) else 1),
+                settings=_settings(d))
+
+    def check(result):
+        require(isinstance(result, torch.Tensor) and result.dtype == torch.bool, f"returned {result!r:.60}")
+        require(tuple(result.shape) == tuple(nmask.shape), f"shape {tuple(result.shape)}")
+        # A mask of 1 keeps the inpainting wholly at any exponent (1 ** x is 1).
+        require(not bool(result[torch.as_tensor(_unit(nmask) == 1)].any()), "kept where the mask is 1")
+    return args, check
+
+
+def _video_model_mask(d):
+    latent_frames, height, width = d.choice((2, 3)), d.side(), d.side()
+    frames = 1 + 4 * (latent_frames - 1)
+    masks = d.mask("mask", (d.choice((1, frames)), height * 8, width * 8))
+    shape = (1, 16, latent_frames, height, width)
+
+    def check(result):
+        _tensor(result, (1, 4, *shape[2:]), torch.float32, unit=True)
+        first = core.conditioning_mask(masks.detach().float().clamp(0, 1)[:1], height, width)[0, 0]
+        require(bool((result[0, :, 0] == first).all()), "the first latent frame is not the first frame's mask")
+    return dict(mask=masks, pixel_frames=frames, latent_shape=shape, temporal_compression=d.choice((None, 4))), \
+        check
+
+
 BUILDERS = {
+    "original_kept": _original_kept,
+    "video_model_mask": _video_model_mask,
     "mask_batch": _mask_batch,
     "mask_at_size": _mask_at_size,
     "eight_bit_levels": _eight_bit_levels,
