@@ -393,7 +393,9 @@ def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) 
     img = img.contiguous()  # any layout: the filter views its memory
     if scale == 1:
         return checked_passes(img, kernel, center, passes)
-    return checked_passes(img * scale, kernel, center, passes) / scale
+    # Rounding may lift an average of values at float64's largest a unit past it.
+    largest = torch.finfo(torch.float64).max
+    return (checked_passes(img * scale, kernel, center, passes) / scale).clamp_(-largest, largest)
 
 
 def _overflow_scale(img: torch.Tensor, kernel: torch.Tensor) -> float:

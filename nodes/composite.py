@@ -19,7 +19,7 @@ def _pick(explicit, carried, what):
     value = explicit if explicit is not None else carried
     if value is None:
         raise ValueError(
-            f"Adaptive Difference Composite needs {what}: connect it, or take the inpainted latent straight "
+            f"Adaptive Difference Composite needs {what}: connect it, or take inpainted_latent straight "
             "from the Soft Latent Blend KSampler, which carries it."
         )
     return value
@@ -55,7 +55,8 @@ def _at_original_size(original, inpainted, pixel_mask, latent_height):
         )
     top, left = (height - decoded_height) // 2, (width - decoded_width) // 2
     batch = max(original.shape[0], inpainted.shape[0])
-    full = original.expand(batch, -1, -1, -1).clone()
+    dtype = torch.promote_types(original.dtype, inpainted.dtype)  # not narrowed to the original's
+    full = original.expand(batch, -1, -1, -1).to(dtype, copy=True)
     full[:, top:top + decoded_height, left:left + decoded_width] = inpainted.to(full)
     full_mask = torch.zeros(pixel_mask.shape[0], height, width, device=pixel_mask.device)
     full_mask[:, top:top + decoded_height, left:left + decoded_width] = pixel_mask
@@ -174,7 +175,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
         if processed.ndim == 5 and crop is not None:
             raise ValueError("crop: only masked (Soft Inpaint Crop) is for pictures; a video latent has no crop")
         original = _pick(None if original_latent is None else original_latent["samples"], carried.get("original"),
-                         "the original latent")
+                         "the original_latent")
         check_tensor(original, "original_latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried.get("latent_format"), "the model (for its latent scale)")
