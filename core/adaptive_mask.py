@@ -7,8 +7,7 @@ from PIL import Image, ImageFilter
 from .histogram_filter import checked_passes, gaussian_kernel
 from .precision import channel_length, wide_float
 from .settings import SoftInpaintSettings, check_settings
-from .tensor_checks import check_images, check_size, check_tensor, unit_mask, working_dtype
-from .work_space import kept
+from .tensor_checks import all_finite, check_images, check_size, check_tensor, unit_mask, working_dtype
 
 # A1111's smoothing of the latent distance map: a soft maximum, then a median-like band.
 _KERNEL, _KERNEL_CENTER = gaussian_kernel(stddev_radius=1.5, max_radius=2)
@@ -144,32 +143,11 @@ def pixel_composite_mask(latent_mask: torch.Tensor, height: int, width: int) -> 
     # Truncated to 8 bits as A1111 does (no rounding).
     levels = (unit_mask(latent_mask, "latent_mask").float() * 255).to(torch.uint8).cpu().numpy()
     blur = ImageFilter.GaussianBlur(radius=_PIXEL_MASK_BLUR_RADIUS)
-    # numpy asks the kernel for huge pages for an array this large: a fresh 4 MiB tensor costs a thousand
-    # page faults on first touch, as much as the filtering before.
     pixels = np.empty((len(levels), height, width), dtype=np.float32)
-    levels_8bit = _scratch(height * width)[: height * width].reshape(height, width)
     for sample, level in zip(pixels, levels, strict=True):
         image = Image.fromarray(level).resize((width, height), Image.LANCZOS).filter(blur)
-        np.divide(_pixels_of(image, levels_8bit), np.float32(255), out=sample, dtype=np.float32)
+        np.divide(np.asarray(image), np.float32(255), out=sample, dtype=np.float32)
     return torch.from_numpy(pixels).to(latent_mask.device)
-
-
-def _scratch(size: int) -> np.ndarray:
-    """A uint8 work array of at least `size` bytes, kept per thread: a fresh megabyte's page faults cost as
-    much time as all the rest beyond Pillow's resize and blur."""
-    return kept("levels_8bit", lambda space: space.size >= size, lambda: np.empty(size, dtype=np.uint8))
-
-
-def _pixels_of(image: Image.Image, out: np.ndarray) -> np.ndarray:
-    """An 8-bit image's pixels, in `out` (uint8 of its size) where Pillow lets it paste there. np.asarray
-    copies through tobytes, about 1 ms a megapixel: more than all of the mask's work beyond Pillow's resize
-    and blur. Pasting into an image that shares out's memory is one copy."""
-    target = Image.frombuffer("L", image.size, out, "raw", "L", 0, 1)
-    target.readonly = 0  # frombuffer shares the memory read-only: paste would first copy it away
-    first = image.getpixel((0, 0))
-    out.flat[0] = 255 - first  # differs from the pixel: shows whether the paste landed in `out`
-    target.paste(image)
-    return out if out.flat[0] == first else np.asarray(image)
 
 
 def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch.Tensor) -> torch.Tensor:
@@ -197,6 +175,8 @@ def composite(original: torch.Tensor, inpainted: torch.Tensor, pixel_mask: torch
     dtype = torch.promote_types(original.dtype, inpainted.dtype)
     work = working_dtype(dtype)
     weight = mask.to(device=original.device, dtype=work).unsqueeze(-1)
-    # (1 - m) o + m i, not o + m (i - o): the difference of values near the type's largest overflows, and at
-    # m = 0 or 1 this gives o or i exactly.
-    return (original.to(work) * (1 - weight) + inpainted.to(device=original.device, dtype=work) * weight).to(dtype)
+    original, inpainted = original.to(work), inpainted.to(device=original.device, dtype=work)
+    blended = torch.lerp(original, inpainted, weight)  # o or i exactly where m is 0 or 1
+    if not all_finite(blended):  # i - o overflowed: values near the type's largest
+        blended = original * (1 - weight) + inpainted * weight
+    return blended.to(dtype)

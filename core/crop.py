@@ -5,15 +5,26 @@ pixels are resized by Pillow's Lanczos on float32 planes instead of 8-bit pictur
 """
 
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from PIL import Image
 
 from .latent_mask import mask_to_8bit
+from .masks import mask_batch
 from .tensor_checks import check_images, check_layout, check_size, check_tensor, result_dtype, unit_mask, working_dtype
 
 _LANCZOS = Image.Resampling.LANCZOS
+
+
+@dataclass(frozen=True)
+class Crops:
+    """Where only-masked crops came from: the full pictures [B,H,W,C], their masks [B,H,W], a box each."""
+
+    original: torch.Tensor
+    masks: torch.Tensor
+    boxes: list[tuple[int, int, int, int]]
 
 
 def mask_box(mask: torch.Tensor, padding: int) -> tuple[int, int, int, int]:
@@ -207,3 +218,26 @@ def uncrop(crops: torch.Tensor, boxes, height: int, width: int) -> torch.Tensor:
     for i, (x1, y1, x2, y2) in enumerate(boxes):
         out[i, y1:y2, x1:x2] = torch.from_numpy(_crop_and_resize(planes[i], x2 - x1, y2 - y1)).to(out)
     return out
+
+
+def crop_around_masks(image: torch.Tensor, mask, width: int, height: int, padding: int):
+    """A1111's only masked for pictures [B,H,W,C] and a MASK (one for all or one per picture, at the
+    pictures' size): each picture cropped around its mask plus `padding`, grown to the working aspect and
+    brought to width x height. Returns (crops, crop masks, Crops for pasting back)."""
+    check_images(image, "image")
+    masks = mask_batch(mask, "mask", image.shape[0], "the image").expand(image.shape[0], -1, -1)
+    if masks.shape[1:] != image.shape[1:3]:
+        raise ValueError(f"mask is {tuple(masks.shape[1:])} but the image is {tuple(image.shape[1:3])}")
+    masks = masks.to(image.device)
+    boxes = crop_boxes(masks, padding, width, height)
+    crops, crop_masks = crop(image, masks, boxes, width, height)
+    return crops, crop_masks, Crops(image, masks, boxes)
+
+
+def stitch_crops(crops: Crops, image: torch.Tensor) -> torch.Tensor:
+    """Paste the worked crops `image` [B,h,w,C] back into the pictures they were cut from, through the
+    masks given to the crop (A1111's plain only masked)."""
+    check_images(image, "image")
+    if image.shape[0] != len(crops.boxes):
+        raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(crops.boxes)} crops")
+    return stitch(crops.original, image, crops.boxes, full_masks=crops.masks)

@@ -72,3 +72,19 @@ def frames_per_latent_frame(masks: torch.Tensor, latent_frames: int, ratio: int 
     index = index[:kept.shape[0], None, None].expand_as(kept)
     out = torch.zeros(latent_frames, *masks.shape[1:], dtype=masks.dtype, device=masks.device)
     return out.scatter_reduce(0, index, kept, "amax", include_self=False)
+
+
+def frames_as_channels(masks: torch.Tensor, ratio: int) -> torch.Tensor:
+    """Pixel-frame masks [F,H,W] of a causal video, F = 1 + ratio * (T - 1), as `ratio` channels for each of its
+    T latent frames: [ratio,T,H,W], channel k of latent frame t the mask of the frame it stands for, the first
+    frame standing for all of the first latent frame's channels (it is encoded alone). This is how Wan's
+    image-to-video and Fun inpainting models take their mask (4 channels, as ComfyUI's first-last-frame
+    conditioning lays it out)."""
+    if not isinstance(masks, torch.Tensor) or masks.ndim != 3:
+        raise ValueError(f"masks must be [F,H,W], got {getattr(masks, 'shape', type(masks).__name__)}")
+    _check_positive_int(ratio, "the temporal compression")
+    if (masks.shape[0] - 1) % ratio:
+        raise ValueError(f"{masks.shape[0]} frames are not 1 + {ratio} * (latent frames - 1): give the frames "
+                         "the video was encoded from")
+    padded = torch.cat([masks[:1].expand(ratio - 1, -1, -1), masks])
+    return padded.unflatten(0, (-1, ratio)).transpose(0, 1)

@@ -9,33 +9,23 @@ How: each window entry becomes one int64 key, its float32 value's bits high and 
 a plain integer sort (numpy's, in place) orders values with their weights in tow; no argsort, no gathers.
 Stack positions are summed in float64. Which entries lie inside the image, and so each stack's band,
 depends only on how near an edge a pixel is: worked out once per kind of pixel. Chunks bound the memory.
-The padded keys and every view of them and of the work space are made once for all passes (and kept for
-the next call of the same size): making them took some 15% of a 128x128 latent's two passes.
+The padded keys and every view of them and of the work space are made once for all passes of a call.
 """
 
-import functools
 import math
 import numbers
 import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .precision import wide_float
 from .tensor_checks import check_range, check_sides, check_tensor
-from .work_space import kept
 
 # Bound on the window elements held at once (images * rows * W * k*k), to cap memory on large images
 # and videos: the work space is 24 bytes an element (12 MiB). A 128x128 latent (a 1024x1024 picture) is
-# one chunk; every chunk more costs some thirty more torch calls.
+# one chunk: each chunk more is some thirty more torch calls.
 _WINDOW_ELEMENTS_PER_CHUNK = 1 << 19
-# Stack bands kept for the last few image sizes (with kernels and bands), for images of at most so many
-# pixels: 48 bytes a pixel at two passes, some 3 MiB at most each. Larger images bypass the cache.
-_STACK_BANDS_KEPT, _STACK_BANDS_KEPT_PIXELS = 8, 1 << 16
-# The last call's windows are kept (per thread) for images of at most so many pixels: their padded keys
-# take 8 bytes a pixel (4 MiB at most). A 21-frame video latent of 60x104 has 131072.
-_WINDOWS_KEPT_PIXELS = 1 << 19
 
 # The largest max_radius of gaussian_kernel: the filter holds a row of windows at once, 24 bytes for each
 # window entry, and a kernel of radius 16 (1089 entries) already makes that 400 MiB for a 16384-wide image.
@@ -44,6 +34,7 @@ MAX_KERNEL_RADIUS = 16
 # Where a packed int64 key keeps its two float32 words: the value (sort key) high, the weight low.
 _VALUE_WORD, _WEIGHT_WORD = (1, 0) if sys.byteorder == "little" else (0, 1)
 _LOW_WORD = 0xFFFFFFFF
+_FLOAT32_MAX = torch.finfo(torch.float32).max
 
 
 def gaussian_kernel(stddev_radius: float = 1.0, max_radius: int = 2) -> tuple[torch.Tensor, int]:
@@ -156,45 +147,25 @@ def _stack_bands(weights, center, height, width, passes, dtype):
     """Per pass and pixel of a height x width image: its stack's band (low, high) and 1 / how much of the
     band the stack fills (0 if none), [3, H, W] in `dtype` on the weights' device. They depend only on which
     window entries lie inside the image, so every image and chunk shares them; they are worked out once
-    per kind of pixel, for all passes at once, in numpy (on such small arrays much quicker than torch).
-    A pure function of its arguments, kept for the last few: ComfyUI reruns the same size and kernel."""
+    per kind of pixel, for all passes at once, in numpy (on such small arrays much quicker than torch)."""
     kernel = weights.detach().cpu().double().numpy()
-    passes = tuple(tuple(float(x) for x in band) for band in passes)
-    bands_of = _cached_stack_bands if height * width <= _STACK_BANDS_KEPT_PIXELS else _cached_stack_bands.__wrapped__
-    return bands_of(kernel.tobytes(), kernel.shape, tuple(center), height, width, passes, dtype, weights.device)
-
-
-@functools.lru_cache(maxsize=_STACK_BANDS_KEPT)
-def _cached_stack_bands(kernel_bytes, kernel_shape, center, height, width, passes, dtype, device):
-    """_stack_bands by hashable arguments; its tensors are shared between calls, so only ever read."""
-    weights = np.frombuffer(kernel_bytes, dtype=np.float64).reshape(kernel_shape)
-    row_kinds, row_kind = _line_kinds(height, weights.shape[0], center[0])
-    column_kinds, column_kind = _line_kinds(width, weights.shape[1], center[1])
-    total = row_kinds @ weights @ column_kinds.T  # inside-ness is a row test times a column test
+    row_kinds, row_kind = _line_kinds(height, kernel.shape[0], center[0])
+    column_kinds, column_kind = _line_kinds(width, kernel.shape[1], center[1])
+    total = row_kinds @ kernel @ column_kinds.T  # inside-ness is a row test times a column test
     percentile_min, percentile_max, min_width = np.asarray(passes, dtype=np.float64).T[:, :, None, None]
     low, high = _band(total, percentile_min, percentile_max, min_width)
     covered = np.clip(total, low, high) - low
     inverse = np.divide(1, covered, out=np.zeros_like(covered), where=covered != 0)
     bands = np.ascontiguousarray(np.stack([low, high, inverse], axis=1)[:, :, row_kind][..., column_kind])
-    return torch.from_numpy(bands).to(device=device, dtype=dtype).unbind(0)
+    return torch.from_numpy(bands).to(device=weights.device, dtype=dtype).unbind(0)
 
 
-class _Buffers:
+class _WorkSpace:
     """Work space for the chunks of a filter call: sorted keys and two rows of wide floats per window."""
 
     def __init__(self, elements, device, wide):
-        self.elements = elements
         self.keys = torch.empty(elements, dtype=torch.int64, device=device)
         self.top, self.overlap = (torch.empty(elements, dtype=wide, device=device) for _ in range(2))
-
-
-def _buffers(elements, device, wide) -> _Buffers:
-    """Work space for at least `elements` window elements. On the CPU it is kept between calls, one per
-    thread (at most 24 bytes per element of the chunk bound). Other devices' allocators cache memory."""
-    if torch.device(device).type != "cpu":
-        return _Buffers(elements, device, wide)
-    return kept("filter_buffers", lambda space: space.elements >= elements and space.top.dtype == wide,
-                lambda: _Buffers(elements, device, wide))
 
 
 class _BandAverage:
@@ -203,11 +174,11 @@ class _BandAverage:
     weight 6 are off by 5e-7, too much for a narrow band. Each step converts first and then works in one
     type: torch's mixed-type arithmetic is many times slower."""
 
-    def __init__(self, values, weights, images, buffers):
+    def __init__(self, values, weights, images, work):
         """values, weights: sorted windows [images*rows*W, k*k] (views that later passes refill)."""
         shape = (images, values.shape[0] // images, values.shape[1])
         self.values, self.weights = values.view(shape), weights.view(shape)
-        self.top, self.overlap = (buffer[: values.numel()].view(shape) for buffer in (buffers.top, buffers.overlap))
+        self.top, self.overlap = (buffer[: values.numel()].view(shape) for buffer in (work.top, work.overlap))
         # Stack positions: the first, the others, and each one's predecessor; and the overlaps they give.
         self.positions = (self.top[..., 0], self.top[..., 1:], self.top[..., :-1])
         self.overlaps = (self.overlap[..., 0], self.overlap[..., 1:])
@@ -227,15 +198,6 @@ class _BandAverage:
         torch.mul(weighted_sum, inverse_covered, out=out)
 
 
-def _argsort_rows(values: torch.Tensor, use_numpy: bool) -> torch.Tensor:
-    """Order of each row's values. Ties may come in any order: tied entries have one value, so the
-    band average is the same whichever of them fills which part of the band."""
-    if use_numpy:  # on the CPU, numpy's vectorised quicksort is several times faster than torch's
-        exact = values.float() if values.dtype == torch.bfloat16 else values  # numpy has no bfloat16
-        return torch.from_numpy(np.argsort(exact.detach().numpy(), axis=1))
-    return torch.argsort(values, dim=1)
-
-
 def _sort_rows(keys: torch.Tensor, use_numpy: bool) -> torch.Tensor:
     """Each row of int64 keys sorted in place; on the CPU by numpy (torch's sort is several times slower)."""
     if use_numpy:
@@ -251,52 +213,41 @@ def _monotone_bits(bits: torch.Tensor) -> torch.Tensor:
     return bits ^ ((bits >> 31) & 0x7FFFFFFF)
 
 
-def _padding(kernel_shape, center):
-    (kh, kw), (cy, cx) = kernel_shape, center
-    return cx, kw - 1 - cx, cy, kh - 1 - cy
-
-
-def _unfold(padded, rows, kh, kw):
-    """Rows of [N, H+kh-1, W+kw-1] -> windows [N, rows.., W, kh, kw] (a view)."""
-    return padded[:, rows.start: rows.stop + kh - 1].unfold(1, kh, 1).unfold(2, kw, 1)
-
-
 class _PackedWindows:
     """Windows of float32 images as int64 keys, value bits high and weight bits low, so that one sort of
     plain integers orders each window by value with its weights in tow (ties order by weight, which
     does not change the band average). Pixels outside the image are key 0: value 0, weight 0.
     Made once for all passes: each pass loads its images into the padded keys, and the chunks' views of
-    them and of the work space stay valid (making them costs as much as a small image's filtering)."""
+    them and of the work space serve every pass."""
 
-    def __init__(self, shape, kernel, center, chunks, buffers):
+    def __init__(self, shape, kernel, center, chunks, work):
         count, height, width = shape
         (kh, kw), (cy, cx) = kernel.shape, center
         self.padded = torch.zeros((count, height + kh - 1, width + kw - 1), dtype=torch.int64, device=kernel.device)
         words = self.padded.view(torch.int32).view(*self.padded.shape, 2)[:, cy: cy + height, cx: cx + width]
         words[..., _WEIGHT_WORD].fill_(-1)  # all weight bits set: each kernel entry's mask keeps its own
-        self.values_in, self.signed = words[..., _VALUE_WORD], False
+        self.values_in = words[..., _VALUE_WORD]
         weight_bits = kernel.view(torch.int32).to(torch.int64)
         masks = ((weight_bits & _LOW_WORD) | ~_LOW_WORD).unbind(0)  # keeps a key's value and sets its weight
-        self.chunks = [_PackedChunk(self.padded[images], rows, masks, buffers) for images, rows in chunks]
+        self.chunks = [(images, rows, _PackedChunk(self.padded[images], rows, masks, work)) for images, rows in chunks]
 
-    def load(self, images):
-        """The float32 images [count, H, W] of the next pass."""
+    def filter(self, images, stack_bands, out):
+        """One pass over the float32 images [count, H, W] into `out` (which may be `images`: they are
+        loaded into the padded keys first)."""
         bits = images.view(torch.int32)
-        self.signed = bool((bits < 0).any())  # only then must the values' bits be mapped back
-        self.values_in.copy_(_monotone_bits(bits) if self.signed else bits)
-
-    def filter(self, index, stack_bands, rows, out):
-        """Filter chunk `index` (its `rows`) of the loaded images into `out` [n, rows*W]."""
-        self.chunks[index].filter(stack_bands, rows, out, self.signed)
+        signed = bool((bits < 0).any())  # only then must the values' bits be mapped back
+        self.values_in.copy_(_monotone_bits(bits) if signed else bits)
+        for chunk, rows, windows in self.chunks:
+            windows.filter(stack_bands, rows, out[chunk, rows].view(chunk.stop - chunk.start, -1), signed)
 
 
 class _PackedChunk:
     """One chunk's views: its windows' rows in the padded keys, and the sorted keys in the work space."""
 
-    def __init__(self, padded, rows, masks, buffers):
+    def __init__(self, padded, rows, masks, work):
         kh, kw = len(masks), masks[0].shape[0]
         shape = (padded.shape[0], rows.stop - rows.start, padded.shape[2] - kw + 1, kh, kw)
-        keys = buffers.keys[: math.prod(shape)].view(shape)
+        keys = work.keys[: math.prod(shape)].view(shape)
         # A kernel row at a time: faster than one 5-D strided pass.
         self.kernel_rows = [(padded[:, rows.start + i: rows.stop + i].unfold(2, kw, 1), masks[i], keys[:, :, :, i])
                             for i in range(kh)]
@@ -304,7 +255,7 @@ class _PackedChunk:
         words = self.keys.view(torch.int32).view(*self.keys.shape, 2)
         self.value_bits = words[..., _VALUE_WORD]
         weights = words[..., _WEIGHT_WORD].view(torch.float32)
-        self.average = _BandAverage(self.value_bits.view(torch.float32), weights, shape[0], buffers)
+        self.average = _BandAverage(self.value_bits.view(torch.float32), weights, shape[0], work)
 
     def filter(self, stack_bands, rows, out, signed):
         for window_row, mask, keys in self.kernel_rows:
@@ -312,39 +263,6 @@ class _PackedChunk:
         _sort_rows(self.keys, use_numpy=self.keys.device.type == "cpu")
         values = _monotone_bits(self.value_bits).view(torch.float32) if signed else None
         self.average(stack_bands, rows, out, values)
-
-
-class _SortedWindows:
-    """Windows of float64 images, whose values fill a key alone: sorted by argsort, weights gathered."""
-
-    def __init__(self, shape, kernel, center, chunks, buffers):
-        self.padding, self.weights, self.chunks, self.buffers = _padding(kernel.shape, center), kernel, chunks, buffers
-        # Out-of-image window entries get weight 0: they take no room in the stack, as if absent.
-        self.inside = F.pad(torch.ones(1, *shape[1:], device=kernel.device, dtype=kernel.dtype), self.padding)
-
-    def load(self, images):
-        self.padded = F.pad(images, self.padding)
-
-    def filter(self, index, stack_bands, rows, out):
-        images, (kh, kw) = self.chunks[index][0], self.weights.shape
-        values = _unfold(self.padded[images], rows, kh, kw).reshape(-1, kh * kw)
-        weights = (_unfold(self.inside, rows, kh, kw) * self.weights).reshape(-1, kh * kw)
-        order = _argsort_rows(values, use_numpy=values.device.type == "cpu")
-        weights = torch.gather(weights.repeat(values.shape[0] // weights.shape[0], 1), 1, order)
-        _BandAverage(torch.gather(values, 1, order), weights, out.shape[0], self.buffers)(stack_bands, rows, out)
-
-
-def _windows(packed, shape, weights, center, chunks, buffers):
-    """This call's windows. Packed ones on the CPU are the last call's if it had the same size, kernel,
-    work space and chunks (ComfyUI reruns the same size): making them costs some forty torch calls."""
-    def make():
-        return (_PackedWindows if packed else _SortedWindows)(shape, weights, center, chunks, buffers)
-
-    if not packed or weights.device.type != "cpu" or math.prod(shape) > _WINDOWS_KEPT_PIXELS:
-        return make()
-    key = (tuple(shape), tuple(center), weights.detach().numpy().tobytes(), weights.shape, chunks)
-    return kept("packed_windows", lambda space: space[0] == key and space[1] is buffers,
-                lambda: (key, buffers, make()))[2]
 
 
 def _chunks(count, height, width, window):
@@ -374,60 +292,35 @@ def weighted_histogram_filter(
     The window of pixel (y, x) covers img[y - cy + i, x - cx + j] for kernel[i, j], with
     (cy, cx) = `kernel_center`; only pixels inside the image count. A band narrower than
     `min_width` weight units is widened around its middle and shifted back inside the stack.
-    Works in float32 (float64 for float64 images) with stack positions in float64, chunk by chunk.
+    Values are filtered in float32 (float64 images too, whose values must lie in float32's range), with
+    stack positions in float64, chunk by chunk.
     """
-    return weighted_histogram_passes(img, kernel, kernel_center, [(percentile_min, percentile_max, min_width)])
-
-
-def weighted_histogram_passes(img: torch.Tensor, kernel, kernel_center, passes) -> torch.Tensor:
-    """weighted_histogram_filter once per (percentile_min, percentile_max, min_width) in `passes`, each
-    pass filtering the one before; they share their work space."""
     check_tensor(img, "weighted_histogram_filter: img")
     if img.ndim not in (2, 3):
         raise ValueError(f"weighted_histogram_filter: img must be [H,W] or [B,H,W], got shape {tuple(img.shape)}")
     check_sides(img, "weighted_histogram_filter: img")
-    passes = [_checked_band(*band) for band in passes]
+    if img.dtype == torch.float64 and bool(img.abs().max() > _FLOAT32_MAX):
+        raise ValueError(f"weighted_histogram_filter: img values must lie within +-{_FLOAT32_MAX:.4g} "
+                         "(they are filtered in float32)")
+    band = _checked_band(percentile_min, percentile_max, min_width)
     kernel = _checked_kernel(kernel)
-    center = _center_pair(kernel_center, tuple(kernel.shape))
-    scale = _overflow_scale(img, kernel)
-    img = img.contiguous()  # any layout: the filter views its memory
-    if scale == 1:
-        return checked_passes(img, kernel, center, passes)
-    # Rounding may lift an average of values at float64's largest a unit past it.
-    largest = torch.finfo(torch.float64).max
-    return (checked_passes(img * scale, kernel, center, passes) / scale).clamp_(-largest, largest)
-
-
-def _overflow_scale(img: torch.Tensor, kernel: torch.Tensor) -> float:
-    """A power of two that keeps a float64 image's band sums (values times stack heights, up to the
-    kernel's total weight) inside float64's range; 1 for other images, whose sums are wider than them.
-    Scaling by a power of two is exact."""
-    if img.dtype != torch.float64:
-        return 1.0
-    largest, total = float(img.detach().abs().max()), float(kernel.sum())
-    if largest == 0 or total == 0:
-        return 1.0
-    excess = math.ceil(math.log2(largest) + math.log2(total)) - 1000
-    return 2.0 ** -excess if excess > 0 else 1.0
+    # Any layout: the filter views the image's memory.
+    return checked_passes(img.contiguous(), kernel, _center_pair(kernel_center, tuple(kernel.shape)), [band])
 
 
 def checked_passes(img: torch.Tensor, kernel: torch.Tensor, center: tuple[int, int], passes) -> torch.Tensor:
-    """weighted_histogram_passes for arguments known to be valid (a finite [B,H,W] float image, a float
-    kernel of weights >= 0 with its centre pair, checked bands): the adaptive mask's, whose checks cost
-    as much as a small image's filtering."""
-    images = img.detach().reshape(-1, *img.shape[-2:])
-    packed = images.dtype != torch.float64  # float32 values and weights pack into one int64 key
-    images = images.float() if packed else images
+    """weighted_histogram_filter once per (percentile_min, percentile_max, min_width) in `passes`, each
+    pass filtering the one before, for arguments known to be valid (a finite [B,H,W] float image within
+    float32's range, a float kernel of weights >= 0 with its centre pair, checked bands): the adaptive
+    mask's, whose checks cost as much as a small image's filtering. Its passes share windows and work space."""
+    images = img.detach().reshape(-1, *img.shape[-2:]).float()  # float32 values and weights pack into one key
     wide = wide_float(img.device)
     chunks = list(_chunks(*images.shape, kernel.numel()))
     largest = max((c.stop - c.start) * (r.stop - r.start) for c, r in chunks) * images.shape[2] * kernel.numel()
-    buffers = _buffers(largest, img.device, wide)
-    weights = kernel.to(device=img.device, dtype=torch.float32 if packed else wide)  # as they are stacked
-    windows = _windows(packed, images.shape, weights, center, chunks, buffers)
+    weights = kernel.to(device=img.device, dtype=torch.float32)  # as they are stacked
+    windows = _PackedWindows(images.shape, weights, center, chunks, _WorkSpace(largest, img.device, wide))
     out = torch.empty_like(images)  # every pass's output: a pass has read its images once loaded
     for stack_bands in _stack_bands(weights, center, *images.shape[1:], passes, wide):
-        windows.load(images)
-        for index, (chunk, rows) in enumerate(chunks):
-            windows.filter(index, stack_bands, rows, out[chunk, rows].view(chunk.stop - chunk.start, -1))
+        windows.filter(images, stack_bands, out)
         images = out
     return images.reshape(img.shape).to(img.dtype)

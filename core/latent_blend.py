@@ -139,6 +139,17 @@ def modified_nmask(nmask: torch.Tensor, sigma, mask_blend_power: float, mask_ble
     return weight.to(result_dtype(nmask.dtype))
 
 
+def original_kept(nmask: torch.Tensor, sigma, settings) -> torch.Tensor:
+    """Where the step at noise level `sigma` gives back the original wholly: its scheduled weight of `nmask`
+    is exactly 0 (blend_denoised then returns the original there). Bool, nmask's shape. `settings` is a
+    SoftInpaintSettings; `sigma` a number or one per sample of nmask's batch.
+
+    Models that read the noise mask as per-token timesteps are shown the original with timestep 0 there,
+    as ComfyUI shows them wherever its mask is 0."""
+    check_settings(settings, "original_kept: settings")
+    return _scheduled_weight(nmask, sigma, settings.schedule_bias, settings.preservation_strength) == 0
+
+
 def flow_to_sd_sigma(sigma: torch.Tensor) -> torch.Tensor:
     """The SD noise level of a flow model's sigma s in [0, 1] (x = (1-s) x0 + s n): s / (1-s), the
     noise-to-signal ratio that SD's sigma measures. Capped at 1e6 (or the dtype's largest value, for

@@ -2,12 +2,9 @@
 
 from comfy_api.latest import io
 
-from ..core import crop, crop_boxes, stitch
-from ..core.tensor_checks import check_images
-from .inputs import mask_per_sample
+from ..core import crop_around_masks, stitch_crops
+from .pack_types import SoftInpaintCropType
 from .schema import node_schema
-
-SoftInpaintCropType = io.Custom("SOFT_INPAINT_CROP")
 
 
 class SoftInpaintCrop(io.ComfyNode):
@@ -38,12 +35,7 @@ class SoftInpaintCrop(io.ComfyNode):
 
     @classmethod
     def execute(cls, image, mask, width, height, padding) -> io.NodeOutput:
-        check_images(image, "image")
-        masks = mask_per_sample(mask, image.shape[0], image.shape[1:3], "the image is")
-        boxes = crop_boxes(masks, padding, width, height)
-        crops, crop_masks = crop(image, masks.to(image.device), boxes, width, height)
-        info = {"original": image, "mask": masks, "boxes": boxes}
-        return io.NodeOutput(crops, crop_masks, info)
+        return io.NodeOutput(*crop_around_masks(image, mask, width, height, padding))
 
 
 class SoftInpaintStitch(io.ComfyNode):
@@ -67,8 +59,4 @@ class SoftInpaintStitch(io.ComfyNode):
 
     @classmethod
     def execute(cls, crop, image) -> io.NodeOutput:
-        check_images(image, "image")
-        originals, boxes = crop["original"], crop["boxes"]
-        if image.shape[0] != len(boxes):
-            raise ValueError(f"image has a batch of {image.shape[0]} but the crop info has {len(boxes)} crops")
-        return io.NodeOutput(stitch(originals, image, boxes, full_masks=crop["mask"]))
+        return io.NodeOutput(stitch_crops(crop, image))

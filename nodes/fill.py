@@ -3,9 +3,9 @@
 import comfy.sample
 from comfy_api.latest import io
 
-from ..core import fill_masked_latent, fill_masked_pixels
+from ..core import fill_masked_latent, fill_masked_pixels, mask_at_size, mask_batch, masks_for_latent
 from ..core.tensor_checks import check_count, check_images
-from .inputs import checked_mask, encoded, mask_for_latent, resized_mask
+from .encoding import encoded
 from .schema import node_schema
 
 FILL_MODES = ("fill", "original", "latent noise", "latent nothing")
@@ -48,21 +48,20 @@ class SoftInpaintFill(io.ComfyNode):
         seed = check_count(seed, "seed", 0, 0xFFFFFFFFFFFFFFFF)
         check_images(image, "image")
         pixels = image[..., :3]
-        mask = checked_mask(mask, pixels.shape[0])
+        mask = mask_batch(mask, batch=pixels.shape[0], batch_of="image")
         if masked_content != "original":  # A1111 fills the pixels for the latent modes too
-            pixel_mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])[:, 0]
-            pixels = fill_masked_pixels(pixels, pixel_mask.to(pixels.device))
+            pixels = fill_masked_pixels(pixels, mask_at_size(mask, *pixels.shape[1:3]).to(pixels.device))
         samples = encoded(vae, pixels, "image")
         if masked_content.startswith("latent"):
             samples = cls._fill_latent(samples, mask, masked_content, seed, model)
-        return io.NodeOutput({"samples": samples, "noise_mask": mask}, pixels)
+        return io.NodeOutput({"samples": samples, "noise_mask": mask[:, None]}, pixels)
 
     @staticmethod
     def _fill_latent(samples, mask, masked_content, seed, model):
         if model is None:
             raise ValueError(f"masked_content '{masked_content}' needs the model input (for its latent scale)")
         latent_format = model.get_model_object("latent_format")
-        latent_mask = mask_for_latent(mask, samples.shape).to(samples.device)
+        latent_mask = masks_for_latent(mask, samples.shape).blend.to(samples.device)
         noise = None
         if masked_content == "latent noise":
             noise = comfy.sample.prepare_noise(samples, seed).to(samples.device)

@@ -2,8 +2,7 @@
 
 from comfy_api.latest import io
 
-from ..core import prepare_mask
-from .inputs import checked_mask
+from ..core import mask_batch, prepare_mask
 from .schema import node_schema
 
 
@@ -38,5 +37,4 @@ class SoftInpaintMaskPrep(io.ComfyNode):
 
     @classmethod
     def execute(cls, mask, blur_x, blur_y, rounding, invert) -> io.NodeOutput:
-        masks = checked_mask(mask, batch=None)[:, 0]
-        return io.NodeOutput(prepare_mask(masks, blur_x, blur_y, rounding, invert))
+        return io.NodeOutput(prepare_mask(mask_batch(mask), blur_x, blur_y, rounding, invert))

@@ -3,9 +3,9 @@
 import node_helpers  # ComfyUI's own module
 from comfy_api.latest import io
 
-from ..core import soft_masked_pixels
+from ..core import mask_at_size, mask_batch, soft_masked_pixels, video_model_mask
 from ..core.tensor_checks import check_images, check_range
-from .inputs import checked_mask, encoded, resized_mask
+from .encoding import encoded
 from .schema import node_schema
 
 
@@ -17,10 +17,10 @@ class SoftInpaintModelConditioning(io.ComfyNode):
             search_aliases=("InpaintModelConditioning", "inpainting model"),
             display_name="Soft Inpaint Model Conditioning",
             category="inpaint/soft inpainting",
-            description="InpaintModelConditioning as A1111 does it under soft inpainting, for 9-channel "
-            "inpainting models (SD1.5, SD2, SDXL inpainting): the masked picture and the mask are soft, not "
-            "rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model the "
-            "unrounded mask (stock samplers round it).",
+            description="InpaintModelConditioning as A1111 does it under soft inpainting, for inpainting models "
+            "(SD1.5, SD2, SDXL inpainting, Flux Fill; Wan Fun inpaint for video): the masked picture and the mask "
+            "are soft, not rounded. The Soft Latent Blend KSampler and the Soft Inpaint Model Patch hand the model "
+            "the unrounded mask (stock samplers round it).",
             inputs=[
                 io.Conditioning.Input("positive", tooltip="The positive conditioning to extend."),
                 io.Conditioning.Input("negative", tooltip="The negative conditioning to extend."),
@@ -46,12 +46,15 @@ class SoftInpaintModelConditioning(io.ComfyNode):
         mask_strength = check_range(mask_strength, "mask_strength", 0, 1)  # core calls it strength
         check_images(pixels, "pixels")
         pixels = pixels[..., :3]
-        mask = checked_mask(mask, pixels.shape[0])
-        mask = resized_mask(mask, mask.shape[0], *pixels.shape[1:3])  # ComfyUI's way for a mask of another size
-        masked = soft_masked_pixels(pixels, mask[:, 0].to(pixels.device), mask_strength)
-        values = {"concat_latent_image": encoded(vae, masked, "pixels"), "concat_mask": mask}
-        latent = {"samples": encoded(vae, pixels, "pixels")}
+        mask = mask_at_size(mask_batch(mask, batch=pixels.shape[0], batch_of="pixels"), *pixels.shape[1:3])
+        masked = soft_masked_pixels(pixels, mask.to(pixels.device), mask_strength)
+        samples = encoded(vae, pixels, "pixels")
+        concat_mask = mask[:, None]  # a picture's: ComfyUI resizes it to the latent
+        if samples.ndim == 5:  # a video's pixel frames, as Wan's Fun inpainting models take them
+            concat_mask = video_model_mask(mask, pixels.shape[0], samples.shape, vae.temporal_compression_decode())
+        values = {"concat_latent_image": encoded(vae, masked, "pixels"), "concat_mask": concat_mask}
+        latent = {"samples": samples}
         if noise_mask:
-            latent["noise_mask"] = mask
+            latent["noise_mask"] = mask[:, None]
         return io.NodeOutput(node_helpers.conditioning_set_values(positive, values),
                              node_helpers.conditioning_set_values(negative, values), latent)

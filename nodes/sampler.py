@@ -5,20 +5,18 @@ from comfy_api.latest import io
 
 import nodes as comfy_nodes  # ComfyUI's own module (this pack's package is never on sys.path)
 
+from ..core import mask_batch, masks_for_latent
 from ..core.tensor_checks import check_count, check_range, check_tensor
-from .inputs import (
+from .pack_types import (
+    SOFT_SAMPLED_KEY,
     SoftMaskScheduleType,
-    checked_mask,
-    checked_mask_for,
-    mask_for_latent,
-    noise_multiplier_input,
-    temporal_ratio_of,
+    SoftSampled,
+    SoftSchedule,
+    as_sampled,
+    temporal_compression,
 )
-from .schema import node_schema
-from .soft_blend import MISSING_MASK, SoftSchedule, with_soft_inpainting
-
-# What the sampler leaves on its LATENT output for the Adaptive Difference Composite.
-LATENT_INFO_KEY = "soft_inpainting"
+from .schema import node_schema, noise_multiplier_input
+from .soft_blend import MISSING_MASK, with_soft_inpainting
 
 # The longest noise schedule a denoise below 1 may ask ComfyUI to make (steps / denoise levels).
 _LONGEST_SCHEDULE = 10**6
@@ -87,25 +85,19 @@ class SoftLatentBlendKSampler(io.ComfyNode):
                 denoise, schedule=None, mask=None, initial_noise_multiplier=1.0) -> io.NodeOutput:
         _check_sampling(seed, steps, cfg, sampler_name, scheduler, denoise)
         schedule = schedule if schedule is not None else SoftSchedule()
-        samples = latent_image["samples"]
-        check_tensor(samples, "latent_image")
+        check_tensor(latent_image["samples"], "latent_image")
+        latent_format = model.get_model_object("latent_format")
+        samples = as_sampled(latent_image["samples"], latent_format)
         if mask is None:
             mask = latent_image.get("noise_mask")
         if mask is None:
             raise ValueError(MISSING_MASK)
-        latent_format = model.get_model_object("latent_format")
-        mask = checked_mask_for(mask, samples)
-        nmask = mask_for_latent(mask, samples.shape, temporal_ratio_of(latent_format))
-        latent = {**latent_image, "noise_mask": nmask}
-        patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask=mask)
+        masks = masks_for_latent(mask, samples.shape, temporal_compression(latent_format))
+        patched = with_soft_inpainting(model, schedule, initial_noise_multiplier, latent_masks=masks)
         out = comfy_nodes.common_ksampler(patched, seed, steps, cfg, sampler_name, scheduler, positive, negative,
-                                          latent, denoise=denoise)[0]
-        out[LATENT_INFO_KEY] = {
-            "original": samples,
-            "latent_mask": nmask,
-            "schedule": schedule,
-            "latent_format": latent_format,
-        }
+                                          {**latent_image, "samples": samples, "noise_mask": masks.blend},
+                                          denoise=denoise)[0]
+        out[SOFT_SAMPLED_KEY] = SoftSampled(samples, masks.blend, schedule, latent_format)
         return io.NodeOutput(out)
 
 
@@ -134,5 +126,5 @@ class SoftInpaintModelPatch(io.ComfyNode):
     @classmethod
     def execute(cls, model, schedule=None, initial_noise_multiplier=1.0, mask=None) -> io.NodeOutput:
         schedule = schedule if schedule is not None else SoftSchedule()
-        pixel_mask = None if mask is None else checked_mask(mask, None)
+        pixel_mask = None if mask is None else mask_batch(mask)  # checked now; made latent-size per run
         return io.NodeOutput(with_soft_inpainting(model, schedule, initial_noise_multiplier, pixel_mask))

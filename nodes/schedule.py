@@ -3,9 +3,8 @@
 from comfy_api.latest import io
 
 from ..core import SoftInpaintSettings
-from .inputs import SoftMaskScheduleType, parameter_input
-from .schema import node_schema
-from .soft_blend import SIGMA_SPACES, SoftSchedule
+from .pack_types import SIGMA_SPACES, SoftMaskScheduleType, SoftSchedule
+from .schema import node_schema, parameter_input
 
 
 class SoftMaskSchedule(io.ComfyNode):

@@ -5,17 +5,20 @@ replaces that blend: a denoise-mask function hands the sampler a mask of ones (s
 nothing), and the guider the sampler calls is wrapped so that its final prediction, after whatever way it
 combines its conditionings (CFG, dual CFG, Perp-Neg...), is blended with the original as A1111 does.
 Inpainting models get A1111's unrounded mask in their concat channels.
-"""
 
-from dataclasses import dataclass, field
+Models that take the noise mask among their conditionings read it as per-token timesteps (ComfyUI's Wan 2.2
+per frame, LTX-Video per token) and are shown the clean original wherever it is 0. For them the mask of each
+step is 0 where that step keeps the original wholly and 1 elsewhere, both for the sampler's input blend and
+for the conditioning: there they see the original with timestep 0, as stock; elsewhere the full timestep.
+"""
 
 import comfy.model_sampling
 import comfy.patcher_extension
 import torch
 
-from ..core import SoftInpaintSettings, blend_denoised, conditioning_mask, flow_to_sd_sigma
+from ..core import InpaintMasks, blend_denoised, eight_bit_levels, flow_to_sd_sigma, masks_for_latent, original_kept
 from ..core.tensor_checks import check_range
-from .inputs import latent_mask_from, per_latent, pixel_masks_for, temporal_ratio_of
+from .pack_types import SoftSchedule, temporal_compression
 
 WRAPPER_KEY = "soft_inpainting"
 MISSING_MASK = (
@@ -23,25 +26,8 @@ MISSING_MASK = (
     "mask (Soft Inpaint Fill, Soft Inpaint Model Conditioning, Set Latent Noise Mask or InpaintModelConditioning)."
 )
 
-SIGMA_SPACES = ("sd", "raw")
 # Channels each concat key of an inpainting model takes (ComfyUI's BaseModel.concat_cond); None: latent's.
 _CONCAT_CHANNELS = {"mask": 1, "mask_inverted": 1, "masked_image": None, "concat_image": None}
-
-
-@dataclass(frozen=True)
-class SoftSchedule:
-    """The SOFT_MASK_SCHEDULE value: the blend settings and how sigmas are read.
-
-    sigma_space "sd" turns a flow model's sigma into the equivalent SD noise level, so the schedule
-    means the same for every model family; "raw" feeds the model's sigma as it is (A1111 exactly).
-    """
-
-    settings: SoftInpaintSettings = field(default_factory=SoftInpaintSettings)
-    sigma_space: str = "sd"
-
-    def __post_init__(self):
-        if self.sigma_space not in SIGMA_SPACES:
-            raise ValueError(f"sigma_space must be one of {SIGMA_SPACES}, got {self.sigma_space!r}")
 
 
 def _is_flow(model_sampling) -> bool:
@@ -58,32 +44,53 @@ def _batched(mask: torch.Tensor, batch: int) -> torch.Tensor:
 class _SoftBlendRun:
     """The state of one sampler run: the original latent, A1111's latent mask and the step's mask."""
 
-    def __init__(self, original, nmask, model_mask, schedule: SoftSchedule, flow: bool, previous_mask_function):
+    def __init__(self, original, nmask, model_mask, schedule: SoftSchedule, flow: bool, previous_mask_function,
+                 reads_mask: bool):
         self.original = original
         self.nmask = nmask
         self.model_mask = model_mask
         self.settings = schedule.settings
         self.convert_sigma = flow and schedule.sigma_space == "sd"
         self.previous_mask_function = previous_mask_function
+        self.reads_mask = reads_mask
         self.step_mask = None
+        self.shown = None  # for a model reading the mask: 1 where the step shows it its latent, 0: the original
 
     def denoise_mask(self, sigma, denoise_mask, extra_options):
         self.step_mask = denoise_mask
         if self.previous_mask_function is not None:  # another patch may shape the mask per step
             self.step_mask = self.previous_mask_function(sigma, denoise_mask, extra_options)
-        return torch.ones_like(denoise_mask)
+        if not self.reads_mask:
+            return torch.ones_like(denoise_mask)
+        kept = original_kept(self.step_mask.to(sigma.device), self._blend_sigma(sigma), self.settings)
+        self.shown = (~kept).to(denoise_mask)
+        return self.shown
+
+    def _blend_sigma(self, sigma):
+        return flow_to_sd_sigma(sigma) if self.convert_sigma else sigma
 
     def blend(self, denoised, sigma):
         original = self.original.to(device=denoised.device, dtype=denoised.dtype)
-        sigma = flow_to_sd_sigma(sigma) if self.convert_sigma else sigma
-        blended = blend_denoised(original, denoised, self.step_mask.to(denoised), sigma, self.settings)
+        blended = blend_denoised(original, denoised, self.step_mask.to(denoised), self._blend_sigma(sigma),
+                                 self.settings)
         return blended.to(denoised.dtype)
 
     def apply_model(self, executor, x, t, c_concat=None, *args, **kwargs):
-        """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it)."""
+        """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it), and the step's
+        mask into the conditioning of a model that reads the mask as timesteps."""
         if c_concat is not None:
             c_concat = self._with_soft_mask(executor.class_obj, c_concat, x)
+        if self.shown is not None and "denoise_mask" in kwargs:
+            kwargs["denoise_mask"] = self._step_conditioning_mask(kwargs["denoise_mask"])
         return executor(x, t, c_concat, *args, **kwargs)
+
+    def _step_conditioning_mask(self, mask):
+        """The step's mask laid out as the model's noise-mask conditioning ([rows, C, ...] at the latent's size);
+        a conditioning of another size (a concat mask of its own) is left as it is."""
+        shown = _batched(self.shown, mask.shape[0])
+        if shown.shape[2:] != mask.shape[2:]:
+            return mask
+        return shown.to(mask).expand_as(mask)
 
     def _with_soft_mask(self, model, c_concat, x):
         soft = c_concat.clone()
@@ -112,50 +119,56 @@ class _BlendingGuider:
         return getattr(self._guider, name)
 
 
-def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_mask):
+def _soft_blend_wrapper(schedule: SoftSchedule, noise_multiplier: float, pixel_mask, latent_masks):
     def sampler_sample(executor, guider, sigmas, extra_args, callback, noise, latent_image=None,
                        denoise_mask=None, disable_pbar=False):
-        if denoise_mask is None and pixel_mask is None:
-            raise ValueError(MISSING_MASK)
+        masks = _run_masks(pixel_mask, latent_masks, denoise_mask, noise, guider.inner_model.latent_format)
         original = latent_image if latent_image is not None else torch.zeros_like(noise)
-        ratio = temporal_ratio_of(guider.inner_model.latent_format)
-        nmask, model_mask = _run_masks(pixel_mask, denoise_mask, noise, ratio)
         model_options = extra_args["model_options"]  # the run's own copy (CFGGuider.inner_sample clones it)
-        run = _SoftBlendRun(original, nmask, model_mask, schedule, _is_flow(guider.inner_model.model_sampling),
-                            model_options.get("denoise_mask_function"))
+        run = _SoftBlendRun(original, masks.blend, masks.model, schedule,
+                            _is_flow(guider.inner_model.model_sampling), model_options.get("denoise_mask_function"),
+                            _reads_noise_mask(guider))
         model_options["denoise_mask_function"] = run.denoise_mask
         comfy.patcher_extension.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY,
                                                      run.apply_model, model_options, is_model_options=True)
         noise = noise * noise_multiplier  # A1111's initial noise multiplier
-        return executor(_BlendingGuider(guider, run), sigmas, extra_args, callback, noise, latent_image, nmask,
+        return executor(_BlendingGuider(guider, run), sigmas, extra_args, callback, noise, latent_image, masks.blend,
                         disable_pbar)
 
     return sampler_sample
 
 
-def _run_masks(pixel_mask, denoise_mask, noise, ratio):
-    """(blend mask, inpainting-model mask) at the latent's size. From the pixel mask when the node has it,
-    as A1111 makes them (a video's pixel frames mapped to latent frames once, for both); otherwise the noise
-    mask as ComfyUI resized it (unrounded)."""
-    if pixel_mask is None:
-        mask = denoise_mask[:, :1].to(device=noise.device, dtype=torch.float32)
-        return mask, mask
-    pixels = pixel_masks_for(pixel_mask, noise.shape, ratio)
-    nmask = latent_mask_from(pixels, noise.shape).to(noise.device)
-    model_mask = per_latent(conditioning_mask(pixels, *noise.shape[-2:])[:, 0], noise.shape).to(noise.device)
-    return nmask, model_mask
+def _reads_noise_mask(guider) -> bool:
+    """Whether the model took the noise mask among its conditionings (ComfyUI's Wan 2.2 and LTX-Video models
+    read it as per-token timesteps)."""
+    conds = getattr(guider, "conds", None) or {}
+    return any("denoise_mask" in cond.get("model_conds", {}) for group in conds.values() for cond in group)
 
 
-def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None):
+def _run_masks(pixel_mask, latent_masks, denoise_mask, noise, latent_format) -> InpaintMasks:
+    """The run's masks at the latent's size: those the node made, else A1111's from the patch's pixel mask,
+    else the noise mask ComfyUI resized for the sampler, in A1111's 8-bit levels."""
+    if latent_masks is not None:
+        return latent_masks.to(noise.device)
+    if pixel_mask is not None:
+        return masks_for_latent(pixel_mask, noise.shape, temporal_compression(latent_format)).to(noise.device)
+    if denoise_mask is None:
+        raise ValueError(MISSING_MASK)
+    levels = eight_bit_levels(denoise_mask[:, :1].to(noise.device))
+    return InpaintMasks(levels, levels)
+
+
+def with_soft_inpainting(model, schedule: SoftSchedule, noise_multiplier: float = 1.0, pixel_mask=None,
+                         latent_masks: InpaintMasks | None = None):
     """A clone of the ModelPatcher `model` whose sampler runs soft-blend every step (replacing any
-    earlier soft-inpainting patch, so it never blends twice). `pixel_mask` ([1 or B,1,H,W], checked; for a
-    video latent [frames,1,H,W]) gives A1111's latent mask; without it the latent's noise mask is used as
-    ComfyUI hands it to the sampler."""
+    earlier soft-inpainting patch, so it never blends twice). The masks are `latent_masks` where the node
+    made them for the latent, else A1111's from `pixel_mask` (any MASK layout; for a video latent its
+    frames), else the latent's noise mask as ComfyUI hands it to the sampler."""
     noise_multiplier = check_range(noise_multiplier, "initial_noise_multiplier", 0)
     patched = model.clone()
     patched.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY)
     patched.add_wrapper_with_key(
         comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, WRAPPER_KEY,
-        _soft_blend_wrapper(schedule, noise_multiplier, pixel_mask),
+        _soft_blend_wrapper(schedule, noise_multiplier, pixel_mask, latent_masks),
     )
     return patched

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from core.frames import frames_per_latent_frame, latent_frame_index, temporal_ratio
+from core.frames import frames_as_channels, frames_per_latent_frame, latent_frame_index, temporal_ratio
 
 
 @pytest.mark.parametrize("pixel_frames, latent_frames, known, expected", [
@@ -63,3 +63,23 @@ def test_bad_masks_are_refused():
         frames_per_latent_frame(torch.zeros(2, 3), 1)
     with pytest.raises(ValueError, match="5 frames do not make 3 latent frames at the temporal compression 4"):
         frames_per_latent_frame(torch.zeros(5, 2, 2), 3, 4)
+
+
+def test_frames_as_channels_lays_each_latent_frames_frames_out_as_its_channels():
+    masks = torch.arange(9.0)[:, None, None].expand(9, 2, 3)  # frame i is all i
+    channels = frames_as_channels(masks, 4)
+    assert channels.shape == (4, 3, 2, 3)
+    assert channels[:, :, 0, 0].tolist() == [[0, 1, 5], [0, 2, 6], [0, 3, 7], [0, 4, 8]]
+
+
+def test_frames_as_channels_of_one_frame_fills_the_first_latent_frame():
+    assert torch.equal(frames_as_channels(torch.full((1, 2, 2), 0.3), 4), torch.full((4, 1, 2, 2), 0.3))
+
+
+@pytest.mark.parametrize("frames, ratio, message", [
+    (8, 4, "8 frames are not 1 \\+ 4 \\* \\(latent frames - 1\\)"),
+    (5, 0, "the temporal compression must be a positive int, got 0"),
+])
+def test_frames_as_channels_refuses_frames_that_do_not_fit(frames, ratio, message):
+    with pytest.raises(ValueError, match=message):
+        frames_as_channels(torch.zeros(frames, 2, 2), ratio)

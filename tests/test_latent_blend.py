@@ -144,6 +144,31 @@ def test_blend_denoised_is_the_scheduled_latent_blend():
     torch.testing.assert_close(core.blend_denoised(a, b, nmask, 3.0, settings), expected, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("sigma", [14.6, 1.0, 0.03, torch.tensor([2.0, 0.5])])
+def test_original_kept_is_where_the_step_gives_back_the_original(sigma):
+    a, b = _latents((2, 4, 5, 6), seed=3)
+    nmask = torch.rand(2, 1, 5, 6, generator=torch.Generator().manual_seed(3))
+    nmask[:, :, :2] = 0
+    nmask[:, :, 4:] = 1e-30  # not 0, though its power of it may underflow: the blend is then the original too
+    settings = core.SoftInpaintSettings(preservation_strength=2.0)
+    kept = core.original_kept(nmask, sigma, settings)
+    gives_original = (core.blend_denoised(a, b, nmask, sigma, settings) == a).all(dim=1, keepdim=True)
+    assert kept.dtype == torch.bool and kept.shape == nmask.shape
+    assert torch.equal(kept, gives_original)
+    assert kept[:, :, :2].all() and not kept[:, :, 2:4].any()
+
+
+def test_nothing_is_kept_whole_at_sigma_0_or_without_preservation():
+    nmask = torch.zeros(1, 1, 3, 3)
+    assert not core.original_kept(nmask, 0.0, core.SoftInpaintSettings()).any()  # 0 ** 0 == 1, as in A1111
+    assert not core.original_kept(nmask, 3.0, core.SoftInpaintSettings(preservation_strength=0.0)).any()
+
+
+def test_original_kept_needs_settings():
+    with pytest.raises(TypeError, match="original_kept: settings must be a SoftInpaintSettings"):
+        core.original_kept(torch.zeros(1, 1, 2, 2), 1.0, {"preservation_strength": 0.5})
+
+
 def test_flow_sigma_to_sd_noise_level():
     sigma = torch.tensor([0.0, 0.5, 0.9, 1.0])
     sd = core.flow_to_sd_sigma(sigma)

@@ -13,9 +13,15 @@ import urllib.request
 import uuid
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
-COLUMN_WIDTH, ROW_GAP = 380, 40
-# Room for what the frontend draws beyond one line per widget: image previews, text boxes, the schedule chart.
-PREVIEW_HEIGHT, TEXT_BOX_HEIGHT, CHART_HEIGHT = 260, 80, 170
+# The gap between two nodes of a column holds the lower one's title bar (30) and room for a node to grow in a newer
+# ComfyUI (0.33's Get Video Components has two more outputs than 0.8's, the oldest supported, which writes these).
+COLUMN_WIDTH, ROW_GAP = 380, 80
+# How the frontend sizes a node: a row per socket (inputs and outputs side by side, every optional input's socket
+# shown), then a row per widget, and some padding.
+SLOT_HEIGHT, WIDGET_HEIGHT, PADDING = 20, 24, 14
+# Room for what the frontend draws beyond the rows: image and video previews (a square video fills the node's
+# width), text boxes, the schedule chart.
+IMAGE_PREVIEW_HEIGHT, VIDEO_PREVIEW_HEIGHT, TEXT_BOX_HEIGHT, CHART_HEIGHT = 260, 340, 80, 170
 
 
 def _is_widget(spec) -> bool:
@@ -45,13 +51,16 @@ def _node_inputs(node_id, node, info, links):
     return inputs, widgets
 
 
-def _extra_height(class_type: str, info: dict) -> int:
+def _height(class_type: str, info: dict, widgets: list) -> int:
     specs = {**info["input"].get("required", {}), **info["input"].get("optional", {})}
-    shows_image = info.get("output_node") or any(spec[1].get("image_upload") for spec in specs.values()
-                                                 if len(spec) > 1)
-    text_boxes = sum(1 for spec in specs.values() if len(spec) > 1 and spec[1].get("multiline"))
-    return ((PREVIEW_HEIGHT if shows_image else 0) + TEXT_BOX_HEIGHT * text_boxes
-            + (CHART_HEIGHT if class_type == "SoftMaskSchedule" else 0))
+    options = [spec[1] for spec in specs.values() if len(spec) > 1]
+    sockets = sum(1 for spec in specs.values() if not _is_widget(spec))
+    shows_video = any(option.get("video_upload") for option in options)
+    shows_image = info.get("output_node") or any(option.get("image_upload") for option in options)
+    previews = VIDEO_PREVIEW_HEIGHT if shows_video else IMAGE_PREVIEW_HEIGHT if shows_image else 0
+    text_boxes = sum(1 for option in options if option.get("multiline"))
+    return (PADDING + SLOT_HEIGHT * max(sockets, len(info["output"])) + WIDGET_HEIGHT * len(widgets) + previews
+            + TEXT_BOX_HEIGHT * text_boxes + (CHART_HEIGHT if class_type == "SoftMaskSchedule" else 0))
 
 
 def _depths(api):
@@ -76,7 +85,7 @@ def convert(api: dict, object_info: dict) -> dict:
         node = api[node_id]
         info = object_info[node["class_type"]]
         inputs, widgets = _node_inputs(node_id, node, info, links)
-        height = 60 + 26 * (len(inputs) + len(widgets)) + _extra_height(node["class_type"], info)
+        height = _height(node["class_type"], info, widgets)
         top = column_heights.get(depth[node_id], 0)
         column_heights[depth[node_id]] = top + height + ROW_GAP
         entry = {"id": int(node_id), "type": node["class_type"], "pos": [depth[node_id] * COLUMN_WIDTH, top],

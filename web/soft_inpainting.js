@@ -9,8 +9,12 @@
 // node's own layout places it below the real widgets and grows the node to fit it; the same object is
 // drawn by the frontend's "legacy widget" canvas in the Nodes 2.0 (Vue) mode and the properties panel.
 // It recomputes the curves from the current widget values on every draw, so it is always live; the
-// wrapped widget callbacks only ask for a redraw at once. The last curves drawn are kept on
-// node.softInpaintCurve (read by tests/comfyui/test_browser.py).
+// wrapped widget callbacks only ask for a redraw at once. The last curves and texts drawn are kept on
+// node.softInpaintCurve and node.softInpaintChartText (read by tests/comfyui/test_browser.py).
+//
+// The chart's texts are in the user's language where the frontend can translate them: ComfyUI serves the
+// pack's locales/<lang>/main.json (softInpainting.chart) to the frontend, whose vue-i18n the extension
+// reaches through the $t and $te the frontend's Vue app offers every component. Without them, English.
 //
 // Uses the frontend's window.comfyAPI (ComfyUI frontend >= 1.35), not the deprecated "scripts/app.js".
 
@@ -47,6 +51,32 @@ const SIGMAS = karrasSigmas(STEPS);
 // (or a zero strength) the exponent is 0, opacity ** 0 is 1 and nothing of the original is kept.
 function keptOriginal(opacity, sigma, bias, strength) {
   return 1 - opacity ** (sigma ** bias * strength);
+}
+
+function frontendI18n() {
+  const properties = document.getElementById("vue-app")?.__vue_app__?.config?.globalProperties;
+  return typeof properties?.$t === "function" && typeof properties?.$te === "function" ? properties : null;
+}
+
+// The chart text `key` (softInpainting.chart.<key> in locales/) in the frontend's language; `english` when
+// the frontend cannot tell (no translation function, no such message, or one it cannot format).
+function chartText(key, english, values = {}) {
+  const i18n = frontendI18n();
+  const path = `softInpainting.chart.${key}`;
+  try {
+    if (i18n?.$te(path)) return i18n.$t(path, values);
+  } catch {
+    // keep English
+  }
+  return english;
+}
+
+// `text` cut to fit `width` on the canvas, with an ellipsis.
+function fitted(ctx, text, width) {
+  if (ctx.measureText(text).width <= width) return text;
+  let end = text.length;
+  while (end > 0 && ctx.measureText(`${text.slice(0, end)}…`).width > width) end--;
+  return end > 0 ? `${text.slice(0, end)}…` : "";
 }
 
 function widgetValue(node, name) {
@@ -131,12 +161,15 @@ function drawChart(ctx, node, width, y, height, lowQuality) {
     ctx.fillText("0", plot.x - 4, py(0));
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
+    const texts = {
+      title: chartText("title", "original kept at mask"),
+      axis: chartText("axis", `step (SD1.5 Karras, ${STEPS})`, { steps: STEPS }),
+    };
+    node.softInpaintChartText = texts;
     ctx.fillText("0", px(0), plot.y + plot.h + 3);
-    ctx.fillText(`step (SD1.5 Karras, ${STEPS})`, px(STEPS / 2), plot.y + plot.h + 3);
+    ctx.fillText(texts.axis, px(STEPS / 2), plot.y + plot.h + 3);
     ctx.fillText(String(STEPS), px(STEPS), plot.y + plot.h + 3);
-    ctx.textAlign = "left";
     ctx.textBaseline = "middle";
-    ctx.fillText("original kept at mask", box.x + 6, box.y + 10);
     // Legend: one swatch and label per mask opacity, right-aligned on the title line.
     let lx = box.x + box.w - 6;
     ctx.textAlign = "right";
@@ -149,6 +182,10 @@ function drawChart(ctx, node, width, y, height, lowQuality) {
       ctx.fillRect(lx - 10, box.y + 9, 10, 3);
       lx -= 16;
     }
+    // The title takes what the legend leaves of the line.
+    ctx.fillStyle = text;
+    ctx.textAlign = "left";
+    ctx.fillText(fitted(ctx, texts.title, lx - box.x - 10), box.x + 6, box.y + 10);
   }
   ctx.restore();
 }
@@ -156,7 +193,7 @@ function drawChart(ctx, node, width, y, height, lowQuality) {
 function addChart(node) {
   const chart = node.addCustomWidget({
     name: CHART_WIDGET,
-    label: "original kept per step",
+    label: chartText("label", "original kept per step"),
     type: "soft_inpaint_chart",
     value: null,
     // Display only: stays out of the saved widgets_values and out of the prompt sent to the server.

@@ -4,6 +4,12 @@ ComfyUI is not on any package registry, so without COMFYUI_PATH every test here 
 run pytest with the Python that ComfyUI runs on (its requirements installed), for example:
 
     COMFYUI_PATH=~/ComfyUI ~/ComfyUI/venv/bin/python -m pytest tests
+
+The servers the tests start serve the checkout's pinned frontend, or the one in COMFYUI_FRONTEND_ROOT (a
+frontend's static folder, passed to ComfyUI's --front-end-root), e.g. a newer comfyui-frontend-package:
+
+    pip install --no-deps --target /tmp/frontend comfyui-frontend-package==1.58.1
+    COMFYUI_FRONTEND_ROOT=/tmp/frontend/comfyui_frontend_package/static ...
 """
 
 import asyncio
@@ -103,16 +109,27 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _frontend_arguments() -> list[str]:
+    """--front-end-root for the frontend COMFYUI_FRONTEND_ROOT names; none for the checkout's pinned one."""
+    value = os.environ.get("COMFYUI_FRONTEND_ROOT")
+    if not value:
+        return []
+    root = Path(value).expanduser().resolve()
+    if not (root / "index.html").is_file():
+        pytest.fail(f"COMFYUI_FRONTEND_ROOT={value} is not a frontend's static folder (no index.html there)")
+    return ["--front-end-root", str(root)]
+
+
 @contextlib.contextmanager
 def running_server(comfyui_path: Path, base: Path):
-    """A ComfyUI server on a free loopback port, its base directory `base` (models/, input/, custom_nodes/...).
-    Yields its URL; the server is stopped afterwards."""
+    """A ComfyUI server on a free loopback port, its base directory `base` (models/, input/, custom_nodes/...),
+    serving the frontend COMFYUI_FRONTEND_ROOT names if set. Yields its URL; the server is stopped afterwards."""
     (base / "input").mkdir(exist_ok=True)
     port = _free_port()
     with open(base / "server.log", "w") as log:
         server = subprocess.Popen(
             [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-             "--base-directory", str(base), "--disable-auto-launch"],
+             "--base-directory", str(base), "--disable-auto-launch", *_frontend_arguments()],
             cwd=comfyui_path, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"

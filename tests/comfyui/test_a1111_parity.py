@@ -4,15 +4,12 @@ its latent mask, its per-step blend inside a real Euler run, and what reaches an
 import numpy as np
 import pytest
 import torch
+from helpers import node, text_conditioning
 from PIL import Image
 
 PIXELS = 64
 LATENT = PIXELS // 8
 STRENGTH, BIAS, BOOST = 0.5, 1.0, 4.0  # A1111's default schedule
-
-
-def _node(comfy_nodes, node_id):
-    return comfy_nodes.NODE_CLASS_MAPPINGS[node_id]
 
 
 def _blurred_square_mask(pixels=PIXELS):
@@ -45,10 +42,10 @@ def a1111_blend(original, denoised, nmask, sigma):
 @pytest.fixture(scope="module")
 def run(comfy_nodes, sd15):
     model, clip, vae = sd15
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(4))
-    return {"model": model, "vae": vae, "image": image, "latent": vae.encode(image),
-            "positive": encode.encode(clip, "a red brick wall")[0], "negative": encode.encode(clip, "blurry")[0]}
+    positive, negative = text_conditioning(comfy_nodes, clip)
+    return {"model": model, "vae": vae, "image": image, "latent": vae.encode(image), "positive": positive,
+            "negative": negative}
 
 
 def _sample(run, model, sampler, sigmas, mask=None, seed=7):
@@ -60,7 +57,7 @@ def _sample(run, model, sampler, sigmas, mask=None, seed=7):
 
 
 def _patched(comfy_nodes, run, mask):
-    return _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"], mask=mask).args[0]
+    return node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"], mask=mask).args[0]
 
 
 @pytest.mark.parametrize("sigma", [2.0, 0.05])
@@ -86,6 +83,31 @@ def test_one_step_equals_a1111s_blend_with_a1111s_latent_mask(comfy_nodes, run, 
     other = latent_format.process_out(a1111_blend(original, latent_format.process_in(denoised), bilinear, sigma))
     print(f"with ComfyUI's bilinear latent mask: {((other - expected).norm() / change):.2%}")
     assert (other - expected).norm() / change > 5 * max(error, 1e-3)
+
+
+@pytest.mark.parametrize("sigma, most", [(2.0, 0.05), (0.05, 0.10)])
+def test_the_patch_alone_drops_the_faint_tails_a1111_drops(comfy_nodes, run, sigma, most):
+    """Without its mask input the patch only has the noise mask ComfyUI resized (bilinear); rounded to 8-bit
+    levels, its faint tails are 0 as in A1111, so the step stays near A1111's."""
+    import comfy.samplers
+
+    mask = _blurred_square_mask()
+    sigmas = torch.tensor([sigma, 0.0])
+    euler = comfy.samplers.sampler_object("euler")
+    denoised = _sample(run, run["model"], euler, sigmas)
+    alone = node(comfy_nodes, "SoftInpaintModelPatch").execute(model=run["model"]).args[0]
+    soft = _sample(run, alone, euler, sigmas, mask=mask)
+    latent_format = run["model"].get_model_object("latent_format")
+    original, new = latent_format.process_in(run["latent"]), latent_format.process_in(denoised)
+    expected = latent_format.process_out(a1111_blend(original, new, a1111_latent_mask(mask, LATENT, LATENT), sigma))
+    change = (denoised - run["latent"]).norm()
+    error = float((soft - expected).norm() / change)
+    bilinear = torch.nn.functional.interpolate(mask[None], size=(LATENT, LATENT), mode="bilinear")
+    unrounded = float((latent_format.process_out(a1111_blend(original, new, bilinear, sigma)) - expected).norm()
+                      / change)
+    print(f"\npatch alone, one step at sigma {sigma}: {error:.2%} of the change from A1111's blend "
+          f"(unrounded bilinear mask: {unrounded:.2%})")
+    assert error < most and error < unrounded / 2
 
 
 def _a1111_euler(original, nmask):
@@ -117,11 +139,11 @@ def test_euler_run_equals_a1111s_loop(comfy_nodes, run):
     patched = _sample(run, _patched(comfy_nodes, run, mask), comfy.samplers.sampler_object("euler"), sigmas, mask)
     assert (expected - run["latent"]).norm() > 0.1 * run["latent"].norm()  # the run really changed the picture
     torch.testing.assert_close(patched, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
-    node = _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    sampled = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=run["model"], seed=7, steps=6, cfg=5.0, sampler_name="euler", scheduler="karras",
         positive=run["positive"], negative=run["negative"], latent_image={"samples": run["latent"]}, denoise=1.0,
         mask=mask).args[0]["samples"]
-    torch.testing.assert_close(node, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+    torch.testing.assert_close(sampled, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
 
 def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd15_inpaint):
@@ -131,7 +153,7 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
     encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
     image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
     mask = _blurred_square_mask()
-    positive, negative, latent = _node(comfy_nodes, "SoftInpaintModelConditioning").execute(
+    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
         positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
         mask=mask, mask_strength=0.6).args
     seen = []
@@ -142,7 +164,7 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
 
     recording = model.clone()
     recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "test", record_concat)
-    out = _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    out = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=recording, seed=1, steps=2, cfg=4.0, sampler_name="euler", scheduler="normal", positive=positive,
         negative=negative, latent_image=latent, denoise=1.0).args[0]["samples"]
     assert torch.isfinite(out).all() and seen
@@ -159,12 +181,59 @@ def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd1
                                    rtol=1e-4, atol=1e-4)
 
 
+def test_every_multigpu_clone_gets_the_soft_mask(comfy_nodes, sd15_inpaint, checkpoints_dir):
+    """ComfyUIs with multi-GPU sampling (0.33) spread the conditionings of a step over per-device model clones
+    (model_options["multigpu_clones"]). The soft mask reaches each clone's inpainting model: the sampler's
+    APPLY_MODEL wrapper lives in the run's model_options, which every device's call merges. Two CPU "devices"
+    stand in for two GPUs, each with its own model object."""
+    import comfy.patcher_extension
+    import comfy.samplers
+    import comfy.sd
+
+    if not hasattr(comfy.samplers, "_calc_cond_batch_multigpu"):
+        pytest.skip("this ComfyUI has no multi-GPU sampling")
+    model, clip, vae = sd15_inpaint
+    second = comfy.sd.load_checkpoint_guess_config(str(checkpoints_dir / "tiny_sd15_inpaint.safetensors"))[0]
+    second.load_device = torch.device("cpu", 0)  # equal to no other device key: a second "GPU"
+    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
+    mask = _blurred_square_mask()
+    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
+        positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
+        mask=mask, mask_strength=1.0).args
+    seen = []
+
+    def record_concat(executor, x, timesteps, context, y, control, transformer_options, **kwargs):
+        # The UNet's input (latent + concat channels), the device the call ran for and the UNet that ran it.
+        seen.append((transformer_options.get("multigpu_thread_device"), executor.class_obj, x[:, 4:5].float().clone()))
+        return executor(x, timesteps, context, y, control, transformer_options, **kwargs)
+
+    recording = model.clone()
+    recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "test", record_concat)
+    recording.model_options["multigpu_clones"] = {recording.load_device: recording, second.load_device: second}
+    second.pre_run()  # as the sampler readies its multi-GPU clones
+    try:
+        out = node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+            model=recording, seed=1, steps=2, cfg=4.0, sampler_name="euler", scheduler="normal", positive=positive,
+            negative=negative, latent_image=latent, denoise=1.0).args[0]["samples"]
+    finally:
+        second.cleanup()
+    assert torch.isfinite(out).all()
+    levels = (mask * 255).round() / 255
+    expected_mask = torch.nn.functional.interpolate(levels[None], size=(LATENT, LATENT))[0]
+    devices = {device for device, _, _ in seen}
+    assert devices == {recording.load_device, second.load_device}, f"calls on {devices}"
+    assert {id(unet) for _, unet, _ in seen} == {id(model.model.diffusion_model), id(second.model.diffusion_model)}
+    for _, _, concat in seen:
+        torch.testing.assert_close(concat.cpu(), expected_mask.expand(concat.shape[0], 1, -1, -1), rtol=0, atol=0)
+
+
 def test_latent_noise_fill_is_the_samplers_initial_noise(comfy_nodes, run):
     import comfy.patcher_extension
 
     mask = torch.zeros(1, PIXELS, PIXELS)
     mask[:, 16:48, 16:48] = 1
-    latent = _node(comfy_nodes, "SoftInpaintFill").execute(image=run["image"], mask=mask, vae=run["vae"],
+    latent = node(comfy_nodes, "SoftInpaintFill").execute(image=run["image"], mask=mask, vae=run["vae"],
                                                            masked_content="latent noise", seed=11,
                                                            model=run["model"]).args[0]
     seen = []
@@ -175,7 +244,7 @@ def test_latent_noise_fill_is_the_samplers_initial_noise(comfy_nodes, run):
 
     recording = run["model"].clone()
     recording.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.SAMPLER_SAMPLE, "test", record_noise)
-    _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
+    node(comfy_nodes, "SoftLatentBlendKSampler").execute(
         model=recording, seed=11, steps=1, cfg=4.0, sampler_name="euler", scheduler="normal",
         positive=run["positive"], negative=run["negative"], latent_image=latent, denoise=1.0)
     hole = (slice(None), slice(None), slice(3, 5), slice(3, 5))  # where A1111's latent mask is 1

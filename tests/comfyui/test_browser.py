@@ -14,6 +14,8 @@ All traffic stays on the loopback server: any other request is aborted (and list
 import contextlib
 import io
 import json
+import os
+import re
 import shutil
 import urllib.request
 from pathlib import Path
@@ -72,6 +74,20 @@ GRAPH_BOX = """() => {
              height: Math.min(rect.bottom, rect.top + Math.max(...corners.map((c) => c[1])) + margin) - y };
 }"""
 TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+# Once the nodes' places and sizes hold for a second: nodes showing a picture or a video grow when it has loaded.
+NODES_SETTLED = """() => new Promise((done) => {
+    let last = "", same = 0, checks = 0;
+    const check = () => {
+        const layout = JSON.stringify(app.graph.nodes.map((n) => [...n.pos, ...n.size]));
+        same = layout === last ? same + 1 : 0;
+        last = layout;
+        same >= 10 || ++checks > 150 ? done() : setTimeout(check, 100);
+    };
+    check();
+})"""
+# Each node's box on the canvas, title bar included.
+NODE_BOXES = """() => app.graph.nodes.map((n) => ({ title: n.title,
+    box: [n.pos[0], n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT, n.pos[0] + n.size[0], n.pos[1] + n.size[1]] }))"""
 
 
 class Console:
@@ -214,8 +230,14 @@ def _load(page, workflow, name, fit=False):
     With `fit`, show the whole graph (the editor's Fit View) rather than the view saved in the workflow."""
     page.evaluate("([graph, name]) => app.loadGraphData(graph, true, true, name)", [workflow, name])
     if fit:
-        page.evaluate("() => app.extensionManager.command.execute('Comfy.Canvas.FitView')")
-        page.evaluate(VIEW_SETTLED)  # Fit View animates the view: let it finish
+        _fit_view(page)
+    page.evaluate("() => app.canvas.setDirty(true, true)")
+    page.evaluate(TWO_FRAMES)
+
+
+def _fit_view(page):
+    page.evaluate("() => app.extensionManager.command.execute('Comfy.Canvas.FitView')")
+    page.evaluate(VIEW_SETTLED)  # Fit View animates the view: let it finish
     page.evaluate("() => app.canvas.setDirty(true, true)")
     page.evaluate(TWO_FRAMES)
 
@@ -236,13 +258,35 @@ def test_console_check_reports_an_error_the_frontend_does_not_log(editor):
     assert errors and [text for text, _ in errors["errors"]] == ["soft-inpainting: an error of the pack"]
 
 
+def _expected_frontend_version(comfyui_path):
+    """The frontend version the server should serve: the one COMFYUI_FRONTEND_ROOT's package says (a pip install
+    puts its .dist-info beside the package), else the checkout's pinned comfyui-frontend-package."""
+    root = os.environ.get("COMFYUI_FRONTEND_ROOT")
+    if root:
+        infos = sorted(Path(root).resolve().parents[1].glob("comfyui_frontend_package-*.dist-info"))
+        return infos[-1].name.removesuffix(".dist-info").split("-")[1] if infos else None
+    pinned = re.search(r"comfyui-frontend-package==([\w.]+)", (comfyui_path / "requirements.txt").read_text())
+    return pinned[1]
+
+
+def test_the_editor_is_the_chosen_frontend(editor, comfyui_path):
+    page, _, _ = editor
+    version = page.evaluate("() => window.__COMFYUI_FRONTEND_VERSION__")
+    print(f"frontend {version}")
+    expected = _expected_frontend_version(comfyui_path)
+    assert version == expected if expected else version, f"frontend {version}, expected {expected}"
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.stem for path in WORKFLOWS])
 def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
     page, pack_errors, _ = editor
     pack_errors()
     workflow = json.loads(path.read_text())
     page.evaluate("() => { window.__missingNodeTypes = []; }")
-    _load(page, workflow, path.name, fit=True)
+    _load(page, workflow, path.name)
+    page.evaluate(NODES_SETTLED)
+    assert not (overlaps := _overlapping(page.evaluate(NODE_BOXES))), f"{path.name}: nodes overlap: {overlaps}"
+    _fit_view(page)
     _screenshot(page, f"workflow_{path.stem}")
     _screenshot(page, f"graph_{path.stem}", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
 
@@ -255,6 +299,13 @@ def test_ui_workflow_loads_with_known_nodes_and_no_console_errors(editor, path):
     assert not unknown, f"{path.name}: node types the frontend does not know: {unknown}"
     assert page.evaluate("() => window.__missingNodeTypes") == [], f"{path.name}: missing-nodes dialog"
     assert not (errors := pack_errors()), f"{path.name}: console errors {errors}"
+
+
+def _overlapping(nodes):
+    """The pairs of nodes whose boxes overlap."""
+    return [(a["title"], b["title"]) for i, a in enumerate(nodes) for b in nodes[i + 1:]
+            if a["box"][0] < b["box"][2] and b["box"][0] < a["box"][2]
+            and a["box"][1] < b["box"][3] and b["box"][1] < a["box"][3]]
 
 
 def _chart(page):
@@ -440,3 +491,132 @@ def test_composite_mask_preview_shows_after_a_run(editor):
     page.evaluate(TWO_FRAMES)
     _screenshot(page, "composite_mask_preview_after_run")
     assert not (errors := pack_errors()), f"console errors {errors}"
+
+
+BLUEPRINT_INPUTS = ["model", "positive", "negative", "image", "vae", "mask"]
+BLUEPRINT_WIDGETS = ["seed", "steps", "cfg", "sampler_name", "scheduler", "denoise", "blur_x", "blur_y"]
+# Around the blueprint's node: what a user connects to it. Each entry: node type, place, widget values, and the
+# links into the blueprint node (output slot of this node -> blueprint input name).
+AROUND_BLUEPRINT = {
+    "checkpoint": ("CheckpointLoaderSimple", [0, 0], {"ckpt_name": "tiny_sd15.safetensors"}, {0: "model", 2: "vae"}),
+    "picture": ("LoadImage", [0, 180], {"image": "example.png"}, {0: "image", 1: "mask"}),
+    "positive": ("CLIPTextEncode", [380, 0], {"text": "a red brick wall"}, {0: "positive"}),
+    "negative": ("CLIPTextEncode", [380, 260], {"text": "blurry"}, {0: "negative"}),
+}
+
+
+def _open_node_search(page):
+    """Double-click the empty canvas until the node search box has the focus (a fresh tab may miss the first)."""
+    for _ in range(5):
+        page.mouse.dblclick(VIEWPORT["width"] // 2, VIEWPORT["height"] // 2)
+        try:
+            page.wait_for_function("() => document.activeElement?.tagName === 'INPUT'", timeout=3000)
+            return
+        except sync_api.TimeoutError:
+            continue
+    pytest.fail("the node search box did not open on a double-click on the canvas")
+
+
+def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
+    """subgraphs/Soft Inpaint.json: the node search finds it by name, it comes in as one node with the pack's
+    inputs, outputs and main widgets, and a graph around it runs and saves the composited picture."""
+    page, pack_errors, _ = editor
+    pack_errors()
+    _load(page, {"last_node_id": 0, "last_link_id": 0, "nodes": [], "links": [], "groups": [], "config": {},
+                 "extra": {}, "version": 0.4}, "blueprint.json")
+    # As a user adds a node: double-click the empty canvas, type its name, take the first match.
+    _open_node_search(page)
+    page.keyboard.type("Soft Inpaint", delay=20)
+    page.wait_for_timeout(1500)  # the search box matches as one types
+    _screenshot(page, "soft_inpaint_blueprint_search")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => app.graph.nodes.length === 1")
+    added = page.evaluate("""() => {
+        const node = app.graph.nodes[0];
+        return { title: node.title, subgraph: !!node.subgraph, inputs: node.inputs.map((i) => i.label ?? i.name),
+                 outputs: node.outputs.map((o) => o.name), widgets: (node.widgets ?? []).map((w) => w.name) };
+    }""")
+    assert added["title"] == "Soft Inpaint" and added["subgraph"], added
+    assert added["inputs"][:len(BLUEPRINT_INPUTS)] == BLUEPRINT_INPUTS
+    assert added["outputs"] == ["image", "composite_mask"]
+    # Frontend 1.35 names a promoted widget after its node too ("8: seed").
+    assert [name.split(": ")[-1] for name in added["widgets"]] == BLUEPRINT_WIDGETS
+    page.evaluate("""(around) => {
+        const blueprint = app.graph.nodes[0];
+        blueprint.pos = [760, 0];
+        const input = (name) => blueprint.inputs.findIndex((i) => (i.label ?? i.name) === name);
+        for (const [type, pos, widgets, links] of Object.values(around)) {
+            const node = LiteGraph.createNode(type);
+            node.pos = pos;
+            app.graph.add(node);
+            for (const [name, value] of Object.entries(widgets)) {
+                node.widgets.find((w) => w.name === name).value = value;
+            }
+            for (const [slot, name] of Object.entries(links)) node.connect(Number(slot), blueprint, input(name));
+        }
+        const checkpoint = app.graph.nodes.find((n) => n.type === "CheckpointLoaderSimple");
+        for (const encoder of app.graph.nodes.filter((n) => n.type === "CLIPTextEncode")) {
+            checkpoint.connect(1, encoder, 0);
+        }
+        const save = LiteGraph.createNode("SaveImage");
+        save.pos = [1140, 0];
+        app.graph.add(save);
+        blueprint.connect(0, save, 0);
+        blueprint.widgets.find((w) => w.name.endsWith("steps")).value = 2;
+        app.canvas.setDirty(true, true);
+    }""", {key: [kind, pos, widgets, {str(slot): name for slot, name in links.items()}]
+           for key, (kind, pos, widgets, links) in AROUND_BLUEPRINT.items()})
+    page.evaluate("() => app.queuePrompt(0, 1)")
+    page.wait_for_function("""() => {
+        const save = app.graph.nodes.find((n) => n.type === "SaveImage");
+        return save?.imgs?.length > 0 && save.imgs[0].complete && save.imgs[0].naturalWidth > 0;
+    }""", timeout=300_000)
+    saved = page.evaluate("""() => app.nodeOutputs[String(app.graph.nodes.find((n) => n.type === "SaveImage").id)]
+        ?.images""")
+    assert saved and saved[0]["type"] == "output", saved
+    _fit_view(page)
+    _screenshot(page, "graph_soft_inpaint_blueprint", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
+    assert not (errors := pack_errors()), f"console errors {errors}"
+
+
+def test_nodes_and_chart_speak_the_users_language(comfy_server, frontend_noise, tmp_path_factory):
+    """A user whose editor language (setting Comfy.Locale) is Chinese sees the Soft Mask Schedule node's name,
+    input labels and chart texts of locales/zh (ComfyUI's /i18n serves them), in the classic canvas and in
+    Nodes 2.0 mode."""
+    url, base = comfy_server
+    node_defs = json.loads((REPO_ROOT / "locales" / "zh" / "nodeDefs.json").read_text(encoding="utf-8"))
+    chart = json.loads((REPO_ROOT / "locales" / "zh" / "main.json").read_text(encoding="utf-8"))["softInpainting"]
+    schedule = node_defs["SoftMaskSchedule"]
+    _post_setting(url, "Comfy.Locale", "zh")
+    try:
+        with _editor_page(url, base, tmp_path_factory, READY) as (page, console):
+            workflow = {"last_node_id": 1, "last_link_id": 0, "links": [], "groups": [], "config": {}, "extra": {},
+                        "version": 0.4, "nodes": [{"id": 1, "type": "SoftMaskSchedule", "pos": [100, 100],
+                                                   "size": [340, 300], "flags": {}, "order": 0, "mode": 0,
+                                                   "inputs": [], "outputs": [], "properties": {},
+                                                   "widgets_values": [1.0, 0.5, 4.0, "sd"]}]}
+            _load(page, workflow, "zh.json")
+            page.evaluate("() => app.canvas.centerOnNode(app.graph.nodes[0])")
+            page.wait_for_function("() => !!app.graph.nodes[0].softInpaintChartText")
+            shown = page.evaluate("""() => {
+                const node = app.graph.nodes[0];
+                return { title: node.title, texts: node.softInpaintChartText,
+                         labels: Object.fromEntries(node.widgets.map((w) => [w.name, w.label])) };
+            }""")
+            _screenshot(page, "schedule_node_zh")
+            page.evaluate("async () => await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', true)")
+            try:
+                _load(page, workflow, "zh_vue.json")
+                page.wait_for_function("() => document.querySelector('[data-node-id]')")
+                vue_text = page.evaluate("() => document.querySelector('[data-node-id]').innerText")
+                _screenshot(page, "schedule_node_zh_vue")
+            finally:
+                page.evaluate("async () => await app.extensionManager.setting.set('Comfy.VueNodes.Enabled', false)")
+            errors = [error for error in console.errors if error not in frontend_noise]
+    finally:
+        _post_setting(url, "Comfy.Locale", "en")
+    assert shown["title"] == schedule["display_name"] == "软遮罩调度"
+    assert shown["labels"]["schedule_bias"] == schedule["inputs"]["schedule_bias"]["name"], shown["labels"]
+    assert shown["texts"] == {"title": chart["chart"]["title"], "axis": chart["chart"]["axis"].replace("{steps}", "20")}
+    assert schedule["display_name"] in vue_text and schedule["inputs"]["schedule_bias"]["name"] in vue_text, vue_text
+    assert not errors, f"console errors {errors}"

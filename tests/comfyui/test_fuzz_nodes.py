@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 from fuzzing import CLEAR, NOT_NUMBERS, RIGHT, SILENT, UNCLEAR, Draw, classify, print_counts, require
+from helpers import sampling_setup
 
 from core.tensor_checks import MAX_SIZE
 
@@ -117,7 +118,7 @@ def _crop_and_stitch(d, env):
         stitched = stitch.execute(crop=info, image=crops[..., :3].clone()).args[0]
         _finite(stitched)
         require(stitched.shape == image.shape, f"stitched {tuple(stitched.shape)}")
-        for i, (x1, y1, x2, y2) in enumerate(info["boxes"]):
+        for i, (x1, y1, x2, y2) in enumerate(info.boxes):
             outside = torch.ones(height, width, dtype=torch.bool)
             outside[y1:y2, x1:x2] = False
             require(torch.equal(stitched[i][outside], image[i][outside]), "stitch changed pixels outside the box")
@@ -305,9 +306,7 @@ def _classify(d, node_id, inputs, call, check):
 @pytest.fixture(scope="module")
 def env(comfy_nodes, sd15):
     model, clip, vae = sd15
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    return {"nodes": comfy_nodes, "model": model, "vae": vae, "positive": encode.encode(clip, "a wall")[0],
-            "negative": encode.encode(clip, "")[0]}
+    return {**sampling_setup(comfy_nodes, model, clip), "vae": vae}
 
 
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda builder: builder.__name__[1:])

@@ -1,7 +1,9 @@
 """The pack in a real ComfyUI server: /object_info, the example API workflow through /prompt, errors."""
 
+import dataclasses
 import io
 import json
+import sys
 import time
 import urllib.request
 import uuid
@@ -12,7 +14,8 @@ import pytest
 from pack_nodes import PACK_NODE_IDS
 from PIL import Image
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / "workflows"
 # Each example graph with the tiny checkpoint of its model family.
 CHECKPOINTS = {
     "soft_inpainting": "tiny_sd15.safetensors",
@@ -123,6 +126,26 @@ def test_example_workflows_keep_unmasked_pixels_exactly(server, name):
     assert entry["outputs"]["10"]["images"], "the composite node shows its mask"
 
 
+def test_composite_mask_preview_survives_a_cached_rerun(server, comfy_nodes):
+    """Rerunning the same prompt takes every node from the cache. ComfyUIs whose schema has
+    has_intermediate_output (0.33) send the composite's mask preview again; older ones (0.8) only the output
+    nodes' results."""
+    from comfy_api.latest import io as comfy_io
+
+    url, _, _ = server
+    prompt = _workflow()
+    first = _wait(url, _queue(url, prompt))
+    rerun = _wait(url, _queue(url, prompt))
+    assert first["status"]["status_str"] == rerun["status"]["status_str"] == "success", rerun["status"]
+    executed = [data["nodes"] for kind, data in rerun["status"]["messages"] if kind == "execution_cached"]
+    assert executed and "10" in executed[0], "the rerun did not take the composite from the cache"
+    assert rerun["outputs"]["11"] == first["outputs"]["11"]
+    if "has_intermediate_output" in {field.name for field in dataclasses.fields(comfy_io.Schema)}:
+        assert rerun["outputs"]["10"] == first["outputs"]["10"] and first["outputs"]["10"]["images"]
+    else:
+        assert "10" not in rerun["outputs"]
+
+
 def _saved(base, entry, node_id):
     saved = entry["outputs"][node_id]["images"][0]
     return np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]).convert("RGB"))
@@ -207,8 +230,6 @@ def test_ui_workflows_are_templates_with_known_node_types(server):
 def test_search_aliases_where_comfyui_has_them(server, comfy_nodes):
     """Newer ComfyUIs (0.33) find the nodes by aliases such as "A1111 inpaint"; 0.8 has no such field and must
     still load the pack."""
-    import dataclasses
-
     from comfy_api.latest import io as comfy_io
 
     url, _, _ = server
@@ -220,3 +241,54 @@ def test_search_aliases_where_comfyui_has_them(server, comfy_nodes):
         aliases = info[node_id]["search_aliases"]
         assert {"soft inpaint", "A1111 inpaint"} <= set(aliases), f"{node_id}: {aliases}"
     assert "only masked" in info["SoftInpaintCrop"]["search_aliases"]
+
+
+def test_soft_inpaint_blueprint_is_listed_and_loads(server):
+    """ComfyUI serves subgraphs/*.json of a custom node pack as subgraph blueprints (/global_subgraphs): one root
+    node, the subgraph it instantiates, made of nodes this ComfyUI knows."""
+    url, _, _ = server
+    listed = {key: entry for key, entry in _get(f"{url}/global_subgraphs").items()
+              if entry["info"]["node_pack"] == "custom_nodes.soft-inpainting"}
+    assert [entry["name"] for entry in listed.values()] == ["Soft Inpaint"]
+    [key] = listed
+    blueprint = json.loads(_get(f"{url}/global_subgraphs/{key}")["data"])
+    assert blueprint == json.loads((ROOT / "subgraphs" / "Soft Inpaint.json").read_text())
+    [node] = blueprint["nodes"]
+    [subgraph] = blueprint["definitions"]["subgraphs"]
+    assert node["type"] == subgraph["id"]
+    inner = {inner["type"] for inner in subgraph["nodes"]}
+    assert {"SoftInpaintMaskPrep", "SoftLatentBlendKSampler", "VAEDecode", "AdaptiveDifferenceComposite"} <= inner
+    assert not inner - set(_get(f"{url}/object_info")), "the blueprint uses node types this ComfyUI does not have"
+    assert [slot["type"] for slot in subgraph["inputs"]] == ["MODEL", "CONDITIONING", "CONDITIONING", "IMAGE", "VAE",
+                                                             "MASK"]
+    assert [slot["name"] for slot in subgraph["outputs"]] == ["image", "composite_mask"]
+
+
+def test_english_locale_matches_the_live_schemas(server):
+    """locales/en (what tools/make_locale_en.py writes) is what this ComfyUI reports of the nodes, keyed as the
+    frontend looks it up; the other locales translate it (tests/test_locales.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from make_locale_en import added_names, node_definitions
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    url, _, _ = server
+    info = _get(f"{url}/object_info")
+    pack = [info[node_id] for node_id in PACK_NODE_IDS]
+    others = [entry for node_id, entry in info.items() if node_id not in PACK_NODE_IDS]
+    english = ROOT / "locales" / "en"
+    assert json.loads((english / "nodeDefs.json").read_text(encoding="utf-8")) == node_definitions(pack), \
+        "locales/en/nodeDefs.json is stale: run tools/make_locale_en.py and update the translations"
+    main = json.loads((english / "main.json").read_text(encoding="utf-8"))
+    assert {key: main[key] for key in ("nodeCategories", "dataTypes")} == added_names(pack, others)
+
+
+def test_help_pages_are_served_in_every_locale(server):
+    """The frontend asks for /extensions/<pack>/docs/<node>/<locale>.md before docs/<node>.md: none is missing."""
+    url, _, _ = server
+    locales = sorted(path.name for path in (ROOT / "locales").iterdir() if path.is_dir())
+    for node_id in PACK_NODE_IDS:
+        for locale in locales:
+            with urllib.request.urlopen(f"{url}/extensions/soft-inpainting/docs/{node_id}/{locale}.md") as response:
+                served = response.read().decode("utf-8")
+            assert served == (ROOT / "web" / "docs" / node_id / f"{locale}.md").read_text(encoding="utf-8")

@@ -2,24 +2,27 @@
 
 import pytest
 import torch
+from helpers import (
+    CFG,
+    STEPS,
+    assert_half_mask_lies_between,
+    assert_one_mask_equals_stock,
+    node,
+    sampling_setup,
+    soft_sample,
+    stock_sample,
+)
 from pack_nodes import PACK_NODE_IDS
 
 import core
 
-STEPS = 4
 SIZE = 8  # latent size: 64x64 pixels
 
 
 def _setup(comfy_nodes, sd15, latent_size):
     model, clip, vae = sd15
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    positive = encode.encode(clip, "a red brick wall")[0]
-    negative = encode.encode(clip, "blurry")[0]
-    generator = torch.Generator().manual_seed(0)
-    image = torch.rand(2, latent_size * 8, latent_size * 8, 3, generator=generator)
-    latent = {"samples": vae.encode(image)}
-    return {"nodes": comfy_nodes, "model": model, "vae": vae, "positive": positive, "negative": negative,
-            "image": image, "latent": latent}
+    image = torch.rand(2, latent_size * 8, latent_size * 8, 3, generator=torch.Generator().manual_seed(0))
+    return {**sampling_setup(comfy_nodes, model, clip, {"samples": vae.encode(image)}), "vae": vae, "image": image}
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +42,6 @@ def _centre_mask(pixels, half_width):
     return mask
 
 
-def _node(setup, node_id):
-    return setup["nodes"].NODE_CLASS_MAPPINGS[node_id]
-
-
-def soft_sample(setup, mask=None, latent=None, sampler="euler", scheduler="normal", denoise=1.0, schedule=None,
-                model=None, seed=1):
-    kwargs = {} if schedule is None else {"schedule": schedule}
-    return _node(setup, "SoftLatentBlendKSampler").execute(
-        model=model or setup["model"], seed=seed, steps=STEPS, cfg=5.0, sampler_name=sampler, scheduler=scheduler,
-        positive=setup["positive"], negative=setup["negative"], latent_image=latent or setup["latent"],
-        denoise=denoise, mask=mask, **kwargs,
-    ).args[0]
-
-
-def stock_sample(setup, latent=None, sampler="euler", denoise=1.0, seed=1, model=None):
-    return setup["nodes"].common_ksampler(
-        model or setup["model"], seed, STEPS, 5.0, sampler, "normal", setup["positive"], setup["negative"],
-        latent or setup["latent"], denoise=denoise,
-    )[0]
-
-
 def test_nodes_are_registered(comfy_nodes):
     for node_id in PACK_NODE_IDS:
         assert node_id in comfy_nodes.NODE_CLASS_MAPPINGS
@@ -67,34 +49,19 @@ def test_nodes_are_registered(comfy_nodes):
 
 
 def test_schedule_node_validates(setup):
-    node = _node(setup, "SoftMaskSchedule")
-    schedule = node.execute(schedule_bias=2.0, preservation_strength=1.0, transition_contrast_boost=8.0).args[0]
+    schedule_node = node(setup["nodes"], "SoftMaskSchedule")
+    schedule = schedule_node.execute(schedule_bias=2.0, preservation_strength=1.0,
+                                     transition_contrast_boost=8.0).args[0]
     settings = schedule.settings
     assert schedule.sigma_space == "sd"
     assert (settings.schedule_bias, settings.preservation_strength, settings.transition_contrast_boost) == (2, 1, 8)
     with pytest.raises(ValueError, match="transition_contrast_boost"):
-        node.execute(schedule_bias=1.0, preservation_strength=0.5, transition_contrast_boost=0.5)
+        schedule_node.execute(schedule_bias=1.0, preservation_strength=0.5, transition_contrast_boost=0.5)
 
 
 def test_zero_mask_leaves_the_latent_unchanged(setup):
     out = soft_sample(setup, mask=torch.zeros(1, 64, 64))
     torch.testing.assert_close(out["samples"], setup["latent"]["samples"], rtol=1e-6, atol=1e-6)
-
-
-def assert_one_mask_equals_stock(setup, pixels):
-    """An all-one mask of pixels x pixels gives the stock sampler's result without a mask."""
-    soft = soft_sample(setup, mask=torch.ones(1, pixels, pixels))["samples"]
-    stock = stock_sample(setup)["samples"]
-    assert not torch.allclose(stock, setup["latent"]["samples"], atol=1e-2)  # the model did change it
-    torch.testing.assert_close(soft, stock, rtol=1e-3, atol=1e-4)
-
-
-def assert_half_mask_lies_between(setup, pixels):
-    """A mask of 0.5 everywhere changes the latent less than stock sampling, but clearly changes it."""
-    original = setup["latent"]["samples"]
-    full = stock_sample(setup)["samples"]
-    soft = soft_sample(setup, mask=torch.full((1, pixels, pixels), 0.5))["samples"]
-    assert 0.05 * (full - original).norm() < (soft - original).norm() < (full - original).norm()
 
 
 def test_one_mask_equals_the_stock_sampler_without_mask(setup):
@@ -141,7 +108,7 @@ def test_inputs_are_not_modified(setup):
     assert "noise_mask" not in latent
     image = setup["vae"].decode(out["samples"])
     image_before = image.clone()
-    _node(setup, "AdaptiveDifferenceComposite").execute(
+    node(setup["nodes"], "AdaptiveDifferenceComposite").execute(
         original_image=setup["image"], inpainted_image=image, inpainted_latent=out, mask_influence=0.0,
         difference_threshold=0.5, difference_contrast=2.0)
     assert torch.equal(image, image_before)
@@ -167,16 +134,16 @@ def test_missing_mask_raises_a_clear_error(setup):
 def test_model_patch_with_ksampler_advanced_matches_the_soft_sampler(setup):
     mask = torch.zeros(1, 64, 64)
     mask[:, 8:40, 8:56] = 0.7
-    patched = _node(setup, "SoftInpaintModelPatch").execute(model=setup["model"], mask=mask).args[0]
+    patched = node(setup["nodes"], "SoftInpaintModelPatch").execute(model=setup["model"], mask=mask).args[0]
     masked_latent = setup["nodes"].NODE_CLASS_MAPPINGS["SetLatentNoiseMask"]().set_mask(setup["latent"], mask)[0]
     advanced = setup["nodes"].NODE_CLASS_MAPPINGS["KSamplerAdvanced"]().sample(
-        patched, "enable", 1, STEPS, 5.0, "euler", "normal", setup["positive"], setup["negative"], masked_latent,
+        patched, "enable", 1, STEPS, CFG, "euler", "normal", setup["positive"], setup["negative"], masked_latent,
         0, STEPS, "disable")[0]["samples"]
     torch.testing.assert_close(advanced, soft_sample(setup, mask=mask)["samples"], rtol=0, atol=0)
 
 
 def test_model_patch_without_noise_mask_raises(setup):
-    patched = _node(setup, "SoftInpaintModelPatch").execute(model=setup["model"]).args[0]
+    patched = node(setup["nodes"], "SoftInpaintModelPatch").execute(model=setup["model"]).args[0]
     with pytest.raises(ValueError, match="Soft inpainting needs a mask"):
         stock_sample(setup, model=patched)
 
@@ -194,7 +161,7 @@ def test_composes_with_other_post_cfg_patches_and_patches_once(setup):
     out = soft_sample(setup, mask=mask, model=model)["samples"]
     assert len(calls) == STEPS  # the other patch still runs, once per model call
     # Patching a soft-inpainting model again replaces the blend: it is not applied twice.
-    twice = _node(setup, "SoftInpaintModelPatch").execute(model=model).args[0]
+    twice = node(setup["nodes"], "SoftInpaintModelPatch").execute(model=model).args[0]
     torch.testing.assert_close(soft_sample(setup, mask=mask, model=twice)["samples"], out, rtol=0, atol=0)
 
 
@@ -229,7 +196,7 @@ def test_every_sampler_runs_and_keeps_unmasked_latent(setup, comfy_nodes):
 def test_composite_restores_original_pixels_where_nothing_changed(large):
     out = soft_sample(large, mask=_centre_mask(192, 16))
     decoded = large["vae"].decode(out["samples"])
-    image, composite_mask = _node(large, "AdaptiveDifferenceComposite").execute(
+    image, composite_mask = node(large["nodes"], "AdaptiveDifferenceComposite").execute(
         original_image=large["image"], inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
         difference_threshold=0.5, difference_contrast=2.0).args
     assert composite_mask.shape == (2, 192, 192) and image.shape == large["image"].shape
@@ -244,11 +211,11 @@ def test_composite_explicit_inputs_match_carried_ones(setup):
     mask = _centre_mask(64, 8)
     out = soft_sample(setup, mask=mask)
     decoded = setup["vae"].decode(out["samples"])
-    node = _node(setup, "AdaptiveDifferenceComposite")
+    composite = node(setup["nodes"], "AdaptiveDifferenceComposite")
     common = {"original_image": setup["image"], "inpainted_image": decoded, "mask_influence": 0.5,
               "difference_threshold": 1.0, "difference_contrast": 4.0}
-    carried = node.execute(inpainted_latent=out, **common).args
-    explicit = node.execute(inpainted_latent={"samples": out["samples"]}, original_latent=setup["latent"],
+    carried = composite.execute(inpainted_latent=out, **common).args
+    explicit = composite.execute(inpainted_latent={"samples": out["samples"]}, original_latent=setup["latent"],
                             mask=mask, model=setup["model"], **common).args
     for a, b in zip(carried, explicit, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -259,9 +226,9 @@ def test_composite_measures_distance_in_the_scaled_latent_space(setup):
     mask = torch.ones(1, 64, 64)
     out = soft_sample(setup, mask=mask)
     decoded = setup["vae"].decode(out["samples"])
-    node = _node(setup, "AdaptiveDifferenceComposite")
+    composite = node(setup["nodes"], "AdaptiveDifferenceComposite")
     scale = setup["model"].get_model_object("latent_format").scale_factor
-    _, composite_mask = node.execute(original_image=setup["image"], inpainted_image=decoded, inpainted_latent=out,
+    _, composite_mask = composite.execute(original_image=setup["image"], inpainted_image=decoded, inpainted_latent=out,
                                      mask_influence=0.0, difference_threshold=0.5, difference_contrast=2.0).args
     scaled = core.adaptive_latent_mask(mask[:, None, :SIZE, :SIZE].expand(2, 1, SIZE, SIZE),
                                        setup["latent"]["samples"] * scale, out["samples"] * scale,
@@ -271,7 +238,7 @@ def test_composite_measures_distance_in_the_scaled_latent_space(setup):
 
 def test_composite_without_carried_data_asks_for_inputs(setup):
     with pytest.raises(ValueError, match="needs the original_latent"):
-        _node(setup, "AdaptiveDifferenceComposite").execute(
+        node(setup["nodes"], "AdaptiveDifferenceComposite").execute(
             original_image=setup["image"], inpainted_image=setup["image"],
             inpainted_latent={"samples": setup["latent"]["samples"]}, mask_influence=0.0,
             difference_threshold=0.5, difference_contrast=2.0)

@@ -3,37 +3,29 @@
 
 import pytest
 import torch
+from helpers import node, sampling_setup, soft_sample, stock_sample
 
 import core
 
-
-def _node(comfy_nodes, node_id):
-    return comfy_nodes.NODE_CLASS_MAPPINGS[node_id]
+SAMPLING = {"seed": 3, "steps": 3, "cfg": 4.0}
 
 
 @pytest.fixture(scope="module")
-def conditioning(comfy_nodes, sd15):
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    return encode.encode(sd15[1], "a red brick wall")[0], encode.encode(sd15[1], "blurry")[0]
+def setup(comfy_nodes, sd15):
+    return sampling_setup(comfy_nodes, sd15[0], sd15[1])
 
 
-def _soft_sample(comfy_nodes, model, conditioning, latent, mask=None, seed=3):
-    return _node(comfy_nodes, "SoftLatentBlendKSampler").execute(
-        model=model, seed=seed, steps=3, cfg=4.0, sampler_name="euler", scheduler="normal",
-        positive=conditioning[0], negative=conditioning[1], latent_image=latent, denoise=1.0, mask=mask).args[0]
-
-
-def test_a_picture_of_odd_size_composites_at_its_own_size(comfy_nodes, sd15, conditioning):
+def test_a_picture_of_odd_size_composites_at_its_own_size(comfy_nodes, sd15, setup):
     model, _, vae = sd15
     image = torch.rand(1, 250, 333, 3, generator=torch.Generator().manual_seed(0))
     mask = torch.zeros(1, 250, 333)
     mask[:, 100:150, 140:200] = 1
     latent = {"samples": vae.encode(image)}
     assert latent["samples"].shape[-2:] == (31, 41)
-    out = _soft_sample(comfy_nodes, model, conditioning, latent, mask)
+    out = soft_sample(setup, mask, latent, **SAMPLING)
     decoded = vae.decode(out["samples"])
     assert decoded.shape[1:3] == (248, 328)  # the decoder gives the centre the encoder kept
-    image_out, composite_mask = _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
+    image_out, composite_mask = node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
         original_image=image, inpainted_image=decoded, inpainted_latent=out, mask_influence=0.0,
         difference_threshold=0.5, difference_contrast=2.0).args
     assert image_out.shape == image.shape and composite_mask.shape == (1, 250, 333)
@@ -52,7 +44,7 @@ def test_a_decoded_picture_of_a_wrong_size_is_a_clear_error(comfy_nodes, sd15):
     image = torch.rand(1, 64, 64, 3)
     latent = {"samples": vae.encode(image)}
     with pytest.raises(ValueError, match="original_image is 64x64 but inpainted_image is 48x48"):
-        _node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
+        node(comfy_nodes, "AdaptiveDifferenceComposite").execute(
             original_image=image, inpainted_image=torch.rand(1, 48, 48, 3), inpainted_latent=latent,
             mask_influence=0.0, difference_threshold=0.5, difference_contrast=2.0, original_latent=latent,
             mask=torch.ones(1, 64, 64), model=sd15[0])
@@ -67,34 +59,32 @@ def _overshooting_mask():
     return mask
 
 
-def test_overshooting_masks_give_the_clamped_result_through_sampler_and_patch(comfy_nodes, sd15, conditioning):
+def test_overshooting_masks_give_the_clamped_result_through_sampler_and_patch(comfy_nodes, sd15, setup):
     model, _, vae = sd15
     latent = {"samples": vae.encode(torch.rand(1, 64, 64, 3, generator=torch.Generator().manual_seed(1)))}
     mask = _overshooting_mask()
-    over = _soft_sample(comfy_nodes, model, conditioning, latent, mask)["samples"]
-    clamped = _soft_sample(comfy_nodes, model, conditioning, latent, mask.clamp(0, 1))["samples"]
+    over = soft_sample(setup, mask, latent, **SAMPLING)["samples"]
+    clamped = soft_sample(setup, mask.clamp(0, 1), latent, **SAMPLING)["samples"]
     assert torch.isfinite(over).all()
     torch.testing.assert_close(over, clamped, rtol=0, atol=0)
-    patched = _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=model, mask=mask).args[0]
-    via_patch = comfy_nodes.common_ksampler(patched, 3, 3, 4.0, "euler", "normal", *conditioning,
-                                            {**latent, "noise_mask": mask[:, None]})[0]["samples"]
+    patched = node(comfy_nodes, "SoftInpaintModelPatch").execute(model=model, mask=mask).args[0]
+    via_patch = stock_sample(setup, {**latent, "noise_mask": mask[:, None]}, model=patched, **SAMPLING)["samples"]
     torch.testing.assert_close(via_patch, clamped, rtol=0, atol=0)
     # The patch without its mask reads ComfyUI's resized noise mask, overshoot and all: still finite.
-    unmasked_patch = _node(comfy_nodes, "SoftInpaintModelPatch").execute(model=model).args[0]
-    loose = comfy_nodes.common_ksampler(unmasked_patch, 3, 3, 4.0, "euler", "normal", *conditioning,
-                                        {**latent, "noise_mask": mask[:, None]})[0]["samples"]
+    unmasked_patch = node(comfy_nodes, "SoftInpaintModelPatch").execute(model=model).args[0]
+    loose = stock_sample(setup, {**latent, "noise_mask": mask[:, None]}, model=unmasked_patch, **SAMPLING)["samples"]
     assert torch.isfinite(loose).all()
 
 
-def test_bool_masks_and_the_set_latent_noise_mask_layout(comfy_nodes, sd15, conditioning):
+def test_bool_masks_and_the_set_latent_noise_mask_layout(comfy_nodes, sd15, setup):
     model, _, vae = sd15
     latent = {"samples": vae.encode(torch.rand(1, 64, 64, 3, generator=torch.Generator().manual_seed(2)))}
     mask = torch.zeros(1, 64, 64)
     mask[:, 16:48, 16:48] = 1
-    expected = _soft_sample(comfy_nodes, model, conditioning, latent, mask)["samples"]
-    as_bool = _soft_sample(comfy_nodes, model, conditioning, latent, mask > 0.5)["samples"]
+    expected = soft_sample(setup, mask, latent, **SAMPLING)["samples"]
+    as_bool = soft_sample(setup, mask > 0.5, latent, **SAMPLING)["samples"]
     torch.testing.assert_close(as_bool, expected, rtol=0, atol=0)
-    prepared = _node(comfy_nodes, "SoftInpaintMaskPrep").execute(mask=mask[:, None], blur_x=2.0, blur_y=2.0,
+    prepared = node(comfy_nodes, "SoftInpaintMaskPrep").execute(mask=mask[:, None], blur_x=2.0, blur_y=2.0,
                                                                  rounding=False, invert=False).args[0]
     torch.testing.assert_close(prepared, core.blur_mask(mask, 2.0, 2.0), rtol=0, atol=0)
 
@@ -103,9 +93,9 @@ def test_rgba_picture_through_crop_and_stitch_keeps_its_alpha(comfy_nodes):
     image = torch.rand(1, 48, 64, 4, generator=torch.Generator().manual_seed(3))
     mask = torch.zeros(1, 48, 64)
     mask[:, 10:30, 20:40] = 1
-    crops, _, info = _node(comfy_nodes, "SoftInpaintCrop").execute(image=image, mask=mask, width=32, height=32,
+    crops, _, info = node(comfy_nodes, "SoftInpaintCrop").execute(image=image, mask=mask, width=32, height=32,
                                                                     padding=4).args
-    stitched = _node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=1 - crops[..., :3]).args[0]
+    stitched = node(comfy_nodes, "SoftInpaintStitch").execute(crop=info, image=1 - crops[..., :3]).args[0]
     assert stitched.shape == image.shape
     assert torch.equal(stitched[..., 3], image[..., 3])
     assert not torch.equal(stitched[..., :3], image[..., :3])

@@ -7,10 +7,10 @@ are 3 latent frames (pixel frames 0 | 1-4 | 5-8), decoded back to 9 frames.
 import numpy as np
 import pytest
 import torch
-from test_nodes_in_process import (
-    _node,
+from helpers import (
     assert_half_mask_lies_between,
     assert_one_mask_equals_stock,
+    node,
     soft_sample,
     stock_sample,
 )
@@ -126,7 +126,7 @@ def test_the_soft_samplers_output_latent_can_be_sampled_again(wan):
 
 def test_model_patch_with_ksampler_advanced_matches_the_soft_sampler(wan):
     mask = _corner_mask(FRAMES) * 0.7
-    patched = _node(wan, "SoftInpaintModelPatch").execute(model=wan["model"], mask=mask).args[0]
+    patched = node(wan["nodes"], "SoftInpaintModelPatch").execute(model=wan["model"], mask=mask).args[0]
     masked = wan["nodes"].NODE_CLASS_MAPPINGS["SetLatentNoiseMask"]().set_mask(wan["latent"], mask)[0]
     advanced = wan["nodes"].NODE_CLASS_MAPPINGS["KSamplerAdvanced"]().sample(
         patched, "enable", 1, 4, 5.0, "euler", "normal", wan["positive"], wan["negative"], masked, 0, 4,
@@ -136,7 +136,7 @@ def test_model_patch_with_ksampler_advanced_matches_the_soft_sampler(wan):
 
 def test_model_patch_without_its_mask_blends_by_comfyuis_noise_mask(wan):
     mask = _corner_mask()
-    patched = _node(wan, "SoftInpaintModelPatch").execute(model=wan["model"]).args[0]
+    patched = node(wan["nodes"], "SoftInpaintModelPatch").execute(model=wan["model"]).args[0]
     masked = wan["nodes"].NODE_CLASS_MAPPINGS["SetLatentNoiseMask"]().set_mask(wan["latent"], mask)[0]
     out = stock_sample(wan, latent=masked, model=patched)["samples"]
     original = wan["latent"]["samples"]
@@ -165,7 +165,7 @@ def _decode(wan, latent):
 
 
 def composite(wan, original, decoded, latent, **inputs):
-    return _node(wan, "AdaptiveDifferenceComposite").execute(
+    return node(wan["nodes"], "AdaptiveDifferenceComposite").execute(
         original_image=original, inpainted_image=decoded, inpainted_latent=latent, mask_influence=0.0,
         difference_threshold=0.5, difference_contrast=2.0, **inputs).args
 
@@ -296,8 +296,8 @@ def _video_prompt(base, tmp_path):
 
 
 def _saved(base, saved):
-    """The file of one entry of a node's "images" output."""
-    return base / "output" / saved["subfolder"] / saved["filename"]
+    """The file of one entry of a node's "images" output (in output/, or temp/ for a preview)."""
+    return base / saved["type"] / saved["subfolder"] / saved["filename"]
 
 
 def _webp_frames(base, entry, node_id):
@@ -322,3 +322,8 @@ def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy
     assert np.array_equal(result[keep], loaded[keep])
     assert all(not np.array_equal(result[t, VIDEO_MASKED, VIDEO_MASKED], loaded[t, VIDEO_MASKED, VIDEO_MASKED])
                for t in range(VIDEO_FRAMES))
+    # The composite previews the video's compositing mask as one sheet of 4 evenly spaced frames (0, 1, 3, 4 of 5).
+    [preview] = entry["outputs"]["10"]["images"]
+    frames = [np.asarray(Image.open(_saved(base, saved)))[..., 0] for saved in entry["outputs"]["32"]["images"]]
+    sheet = np.asarray(Image.open(_saved(base, preview)).convert("L"))
+    assert np.array_equal(sheet, np.concatenate([frames[t] for t in (0, 1, 3, 4)], axis=1))

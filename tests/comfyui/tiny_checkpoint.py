@@ -167,7 +167,7 @@ def _init(key, shape, gen):
         return torch.ones(shape)
     if key.endswith("vae_shift"):
         return torch.zeros(shape)
-    if key == "first_stage_model.taesd_decoder.19.bias":  # final conv(64, 3): centre images on grey
+    if key.endswith("taesd_decoder.19.bias"):  # final conv(64, 3): centre images on grey
         return torch.full(shape, 0.5)
     if name == "gamma":  # Wan VAE RMS norms ([dim, 1, 1(, 1)])
         return torch.ones(shape)
@@ -175,7 +175,7 @@ def _init(key, shape, gen):
         return torch.zeros(shape)
     if len(shape) == 1:  # GroupNorm / LayerNorm weights
         return torch.ones(shape)
-    if key.endswith("_embedding.weight") or key == "model.diffusion_model.pos_embed":
+    if key.endswith("_embedding.weight") or name == "pos_embed":
         return torch.randn(shape, generator=gen) * 0.02  # CLIP token / position, MMDiT position
     fan_in = math.prod(shape[1:])
     return torch.randn(shape, generator=gen) / math.sqrt(fan_in)
