@@ -135,7 +135,7 @@ BAD_SIGMAS = (-1.0, -1e-300, math.nan, math.inf, 10**400, *NOT_NUMBERS)
 def _sigma(d, batch):
     """A number, or one per sample (or one) as a tensor of any dtype and layout."""
     if d.chance(0.3):
-        values = [float(d.choice(SIGMAS)) for _ in range(d.choice((1, batch)))]
+        values = [float(d.choice(SIGMAS)) for _ in range(d.choice((1, max(batch, 1))))]  # an empty batch: one
         sigma = torch.tensor(values, dtype=torch.float64)
         if d.chance(0.1):
             sigma[0] = d.choice((-1.0, math.nan, math.inf))
