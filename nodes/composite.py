@@ -23,7 +23,7 @@ def _pick(explicit, carried, what):
     value = explicit if explicit is not None else carried
     if value is None:
         raise ValueError(
-            f"Adaptive Difference Composite needs {what}: connect it, or take the inpainted latent straight "
+            f"Adaptive Difference Composite needs {what}: connect it, or take inpainted_latent straight "
             "from the Soft Latent Blend KSampler, which carries it."
         )
     return value
@@ -93,7 +93,7 @@ class AdaptiveDifferenceComposite(io.ComfyNode):
             raise ValueError(f"inpainted_latent must be [B,C,H,W] or a video latent [B,C,T,H,W], got shape "
                              f"{tuple(processed.shape)}")
         original = _pick(None if original_latent is None else original_latent["samples"],
-                         carried and carried.original, "the original latent")
+                         carried and carried.original, "the original_latent")
         check_tensor(original, "original_latent")
         latent_format = _pick(None if model is None else model.get_model_object("latent_format"),
                               carried and carried.latent_format, "the model (for its latent scale)")

@@ -14,9 +14,9 @@ NaN, inf and of the wrong type; sizes at and past core's bound (MAX_SIZE). Every
 - silent: a wrong or non-finite result, an input modified in place, or a bad input accepted.
 
 The test fails on any unclear error or silent result. CI runs CASES_PER_FUNCTION cases per function
-(about a minute on two cores); the environment variable SOFT_INPAINT_FUZZ_CASES sets how many (1000 runs
-some 26 000 cases), and SOFT_INPAINT_FUZZ_SEED draws other cases than CI's. The counts by class are
-printed at the end of the module.
+(10 200 in all, under a minute on two cores); the environment variable SOFT_INPAINT_FUZZ_CASES sets how
+many (1000: 34 000 cases, some 5 minutes), and SOFT_INPAINT_FUZZ_SEED=n draws other cases than CI's. The
+counts by class are printed at the end of the module.
 """
 
 import math
@@ -135,7 +135,7 @@ BAD_SIGMAS = (-1.0, -1e-300, math.nan, math.inf, 10**400, *NOT_NUMBERS)
 def _sigma(d, batch):
     """A number, or one per sample (or one) as a tensor of any dtype and layout."""
     if d.chance(0.3):
-        values = [float(d.choice(SIGMAS)) for _ in range(d.choice((1, batch)))]
+        values = [float(d.choice(SIGMAS)) for _ in range(d.choice((1, max(batch, 1))))]  # an empty batch: one
         sigma = torch.tensor(values, dtype=torch.float64)
         if d.chance(0.1):
             sigma[0] = d.choice((-1.0, math.nan, math.inf))
@@ -172,8 +172,7 @@ def _blended(a, b, t, p, work, out):
     # The rescale is taken in logs (float64): its rounding grows with the logs of the lengths.
     logs = max((abs(math.log(x)) for x in (*np.abs(a), *np.abs(b)) if x > 0), default=0) + 2
     relative = 8 * (eps_w * (1 + spread) + eps_o) + 8 * _eps(torch.float64) * logs
-    with np.errstate(over="ignore", invalid="ignore"):
-        tolerance = 8 * eps_w * (np.abs(a) + np.abs(b)) * scale + relative * np.abs(want)
+    tolerance = 8 * eps_w * (np.abs(a) + np.abs(b)) * scale + relative * np.abs(want)
     return want, np.nan_to_num(tolerance, nan=0.0) + 4 * _tiny(out)
 
 
@@ -294,7 +293,9 @@ def _prepared(mask, blur_x, blur_y, rounding=False, invert=False):
     def check(result):
         _tensor(result, mask.shape, _mask_dtype(mask), unit=True)
         want = ref.prepare_mask(_f64(mask), float(blur_x), float(blur_y), rounding, invert)
-        _close(_f64(result), want, 8 * _eps(_work(mask.dtype)) + 2 * _eps(result.dtype))
+        # A convolution sums its taps in the work type: its rounding grows with the kernel's length.
+        taps = sum(len(ref.blur_kernel(float(sigma))) for sigma in (blur_x, blur_y) if sigma > 0)
+        _close(_f64(result), want, (8 + taps / 16) * _eps(_work(mask.dtype)) + 2 * _eps(result.dtype))
     return check
 
 
@@ -436,8 +437,7 @@ def _composite(d):
         _tensor(result, (batch, *shape[1:]), out)
         m = _unit(mask if mask.ndim == 3 else mask[None])[..., None]
         o, i = np.broadcast_arrays(_f64(original), _f64(inpainted))
-        with np.errstate(over="ignore", invalid="ignore"):
-            want = np.where(m == 0, o, np.where(m == 1, i, o + m * (i - o)))
+        want = np.where(m == 0, o, np.where(m == 1, i, o + m * (i - o)))
         atol = 4 * _eps(_work(out)) * (np.abs(o) + np.abs(i)) + 2 * _eps(out) * np.abs(want) + 4 * _tiny(out)
         _close(_f64(result), np.broadcast_to(want, result.shape), np.where((m == 0) | (m == 1), 0, atol))
     return dict(original=original, inpainted=inpainted, pixel_mask=mask), check
@@ -537,9 +537,9 @@ def _stitch(d):
     args = dict(originals=originals, crops=crops, boxes=boxes)
     which = d.choice(("crop_masks", "full_masks", "crop_masks", "full_masks", "both", "neither"))
     if which in ("crop_masks", "both"):
-        args["crop_masks"] = d.mask("crop_masks", (shape[0], *crop_size))
+        args["crop_masks"] = d.mask("crop_masks", (shape[0], *crop_size), optional=True)
     if which in ("full_masks", "both"):
-        args["full_masks"] = d.mask("full_masks", shape[:3])
+        args["full_masks"] = d.mask("full_masks", shape[:3], optional=True)
     if which in ("both", "neither"):
         d.bad("crop_masks", "full_masks")
 
@@ -612,8 +612,7 @@ def _fill_masked_latent(d):
         _tensor(result, shape, latent.dtype)
         w, x = _unit(mask), _f64(latent)
         n = _f64(noise) if noise is not None else np.zeros(shape)
-        with np.errstate(over="ignore", invalid="ignore"):
-            want = x * (1 - w) + n * w
+        want = x * (1 - w) + n * w
         eps_w = _eps(_work(latent.dtype))
         _close(_f64(result), want, 4 * eps_w * (np.abs(x) + np.abs(n)) + 4 * _tiny(latent.dtype),
                2 * _eps(latent.dtype))
@@ -676,6 +675,13 @@ def _weighted_histogram_filter(d):
         largest = np.abs(values).max()
         precision = torch.float32 if img.dtype == torch.float64 else img.dtype
         atol = 8 * _eps(torch.float32) * largest + 2 * _eps(precision) * np.abs(got) + 4 * _tiny(img.dtype)
+        # A band's edges are stack positions summed in float64, each off by some units of the stack's height:
+        # a narrow band may take a little more of one value and less of the next.
+        positive = weights[weights > 0]
+        if positive.numel():
+            narrowest = min_width if low == high else min(min_width, (high - low) * float(positive.min()))
+            edges = np.ptp(values) * 64 * _eps(torch.float64) * float(weights.sum()) / narrowest
+            atol = np.nan_to_num(atol + edges, nan=np.inf)
         if values[0].size * weights.numel() > 20_000:  # too slow per pixel: a band average lies in the range
             require(bool(((got >= values.min() - atol) & (got <= values.max() + atol)).all()), "outside its range")
             return
@@ -684,6 +690,7 @@ def _weighted_histogram_filter(d):
         for index in sorted({d.rng.randrange(len(values)) for _ in range(2)}):
             want = np.array(ref.reference_filter(values[index] * scale, weights.numpy(), pair, low, high,
                                                  min_width)) / scale
+            want = want.clip(-np.finfo(np.float64).max, np.finfo(np.float64).max)  # an average of them, rounded
             _close(got[index], want, atol if np.ndim(atol) == 0 else atol[index], what=f"image {index}")
     args = dict(img=img, kernel=kernel, kernel_center=center, percentile_min=low, percentile_max=high,
                 min_width=min_width)
@@ -942,9 +949,11 @@ def _alike(x, y) -> bool:
         x, y = x.detach(), y.detach()
         if not x.is_floating_point():
             return bool((x == y).all())
-        # A few units of the result's type, and of float64's where a function works in logs (whose
-        # rounding grows with them).
-        allowed = (4 * _eps(x.dtype) + 64 * _eps(torch.float64)) * x.abs().double() + 4 * _tiny(x.dtype)
+        # A few units of the result's type at its own and at the result's largest size (a sum in another
+        # order rounds apart, and a steep function of it moves further), and of float64's where a function
+        # works in logs (whose rounding grows with them).
+        size = x.abs().double()
+        allowed = 16 * _eps(x.dtype) * (size + size.max()) + 64 * _eps(torch.float64) * size + 4 * _tiny(x.dtype)
         return bool(((x.double() - y.double()).abs() <= allowed).all())
     return x == y
 
@@ -978,7 +987,8 @@ def _classify(function, seed):
     tensors = {name: value for name, value in args.items() if isinstance(value, torch.Tensor)}
 
     def check_all(result):
-        check(result)
+        with np.errstate(all="ignore"):  # the formulas overflow where the dtype's largest values are drawn
+            check(result)
         _invariants(function, args, result, d)
     outcome, text = classify(d, lambda: _function(function)(**args), check_all, tensors)
     return outcome, f"case {seed} ({'; '.join(d.notes)}): {text}"

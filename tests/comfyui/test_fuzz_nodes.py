@@ -9,8 +9,8 @@ as in tests/test_fuzz_core.py: right (the invariants below hold, and where there
 clear error (a ValueError/TypeError naming one of the node's inputs that was drawn bad), unclear error or
 silent (a wrong or non-finite result, or an input modified). The test fails on any unclear or silent one.
 
-CASES_PER_NODE calls per node in CI; SOFT_INPAINT_NODE_FUZZ_CASES sets how many, SOFT_INPAINT_FUZZ_SEED
-draws other calls. The counts by class are printed at the end.
+CASES_PER_NODE calls per node in CI (320 in all, some 90 s); SOFT_INPAINT_NODE_FUZZ_CASES sets how many,
+SOFT_INPAINT_FUZZ_SEED=n draws other calls. The counts by class are printed at the end.
 """
 
 import math
@@ -32,7 +32,7 @@ COUNTS = {}  # node -> outcome -> calls
 
 def _finite(*tensors):
     for tensor in tensors:
-        require(isinstance(tensor, torch.Tensor) and bool(torch.isfinite(tensor.float()).all()), "non-finite result")
+        require(isinstance(tensor, torch.Tensor) and bool(torch.isfinite(tensor).all()), "non-finite result")
 
 
 def _f64(x):
@@ -97,7 +97,7 @@ def _mask_prep(d, env):
         want = ref.prepare_mask(_f64(_unit_mask(mask)).numpy(), float(inputs["blur_x"]), float(inputs["blur_y"]),
                                 inputs["rounding"], inputs["invert"])
         require(out.dtype == torch.float32 and tuple(out.shape) == want.shape, f"shape {tuple(out.shape)}")
-        require(np.abs(out.double().numpy() - want).max() <= 1e-5, "differs from A1111's mask preparation")
+        require(np.abs(_f64(out).numpy() - want).max() <= 1e-5, "differs from A1111's mask preparation")
     return "SoftInpaintMaskPrep", inputs, _execute(env, "SoftInpaintMaskPrep"), check
 
 
@@ -128,12 +128,16 @@ def _crop_and_stitch(d, env):
 def _composite(d, env):
     batch, latent_h, latent_w = d.choice((1, 2)), d.choice((1, 3, 8)), d.choice((1, 5, 8))
     height, width = latent_h * 8 + d.choice((0, 0, 3, 7)), latent_w * 8 + d.choice((0, 5))
-    original = d.values("original_latent", (batch, 4, latent_h, latent_w), huge_may_fail=True)
+    original = d.values("original_latent", (batch, 4, latent_h, latent_w), huge_may_fail=True, optional=True)
+    if d.chance(0.03):  # nothing carries it either: the node asks for it
+        original = None
+        d.bad("original_latent")
     processed = d.values("inpainted_latent", (batch, 4, latent_h, latent_w), huge_may_fail=True)
     original_image = _picture(d, "original_image", (d.choice((1, batch)), height, width, 3))
     inpainted_image = _picture(d, "inpainted_image", (batch, latent_h * 8, latent_w * 8, 3))
     inputs = {"original_image": original_image, "inpainted_image": inpainted_image,
-              "inpainted_latent": {"samples": processed}, "original_latent": {"samples": original},
+              "inpainted_latent": {"samples": processed},
+              "original_latent": None if original is None else {"samples": original},
               "mask": _mask(d, batch, height, width), "model": env["model"],
               **{name: _parameter(d, name) for name in ("mask_influence", "difference_threshold",
                                                          "difference_contrast")}}
@@ -170,8 +174,10 @@ def _sampled_check(samples, mask):
         _finite(out)
         require(out.shape == samples.shape, f"shape {tuple(out.shape)}")
         if _is_tensor(mask) and bool((_unit_mask(mask) == 0).all()):
-            require(torch.allclose(out.double(), samples.double(), rtol=1e-4, atol=1e-5),
-                     "changed a latent whose mask is 0")
+            # Older ComfyUIs scale a half-precision latent into the model's space in its own dtype.
+            rounding = 1e-4 + 4 * torch.finfo(samples.dtype).eps
+            require(torch.allclose(out.double(), samples.double(), rtol=rounding, atol=rounding),
+                    "changed a latent whose mask is 0")
     return check
 
 

@@ -237,7 +237,7 @@ def test_composite_measures_distance_in_the_scaled_latent_space(setup):
 
 
 def test_composite_without_carried_data_asks_for_inputs(setup):
-    with pytest.raises(ValueError, match="needs the original latent"):
+    with pytest.raises(ValueError, match="needs the original_latent"):
         node(setup["nodes"], "AdaptiveDifferenceComposite").execute(
             original_image=setup["image"], inpainted_image=setup["image"],
             inpainted_latent={"samples": setup["latent"]["samples"]}, mask_influence=0.0,
