@@ -14,6 +14,7 @@ families without a VAE here get a random latent of their shape.
 """
 
 import contextlib
+import logging
 
 import pytest
 import torch
@@ -61,7 +62,8 @@ def family(request, comfy_nodes, tmp_path_factory):
         model_path = build_family_model(directory / f"{name}.safetensors", name)
     except NoTinyModel as error:
         pytest.skip(str(error))
-    model = comfy.sd.load_diffusion_model(str(model_path))
+    with _logged() as log:
+        model = comfy.sd.load_diffusion_model(str(model_path))
     vae_path = build_family_vae(directory / f"{name}_vae.safetensors", name)
     vae = None if vae_path is None else comfy.sd.VAE(sd=comfy.utils.load_torch_file(str(vae_path)))
     (height, width), frames = _pixels(spec)
@@ -72,7 +74,29 @@ def family(request, comfy_nodes, tmp_path_factory):
         samples = _random((1, *spec.latent), 0)
     assert samples.shape == (1, *spec.latent), f"{name}: the VAE gave {tuple(samples.shape)}"
     return {"name": name, "spec": spec, "nodes": comfy_nodes, "model": model, "vae": vae, "image": image,
-            "latent": {"samples": samples}, "positive": _conditioning(spec, 10), "negative": _conditioning(spec, 20)}
+            "latent": {"samples": samples}, "positive": _conditioning(spec, 10), "negative": _conditioning(spec, 20),
+            "load_log": log, "runs": {}}
+
+
+@contextlib.contextmanager
+def _logged():
+    """Yields the list of the messages logged meanwhile (ComfyUI warns of missing and unexpected weights)."""
+    messages = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logging.getLogger().addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def test_comfyui_detects_the_family_and_loads_every_weight(family):
+    spec = family["spec"]
+    assert type(family["model"].model.model_config).__name__ == spec.detected_as
+    assert family["model"].get_model_object("latent_format").latent_channels == spec.latent[0]
+    leftovers = [m for m in family["load_log"] if m.startswith(("unet missing", "unet unexpected", "left over"))]
+    assert not leftovers
 
 
 def soft_sampler(setup, latent, mask, model=None):
@@ -150,19 +174,36 @@ def test_zero_mask_gives_back_the_original(family, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_one_mask_equals_stock_sampling(family, mode):
-    height, width = _mask_size(family)
-    mask = torch.ones(1, height, width)
-    out = soft(family, mode, mask)["samples"]
-    # With the same noise mask: an inpainting model is shown the mask and the original as its masked picture.
-    reference = stock(family, mode, noise_masked(family, family["latent"], mask))["samples"]
+    out = soft(family, mode, torch.ones(1, *_mask_size(family)))["samples"]
+    reference = stock_all_masked(family, mode)[0]["samples"]
     assert _relative(reference, family["latent"]["samples"]) > 1e-2  # the model did change the latent
     assert _relative(out, reference) <= 1e-4
 
 
+def stock_all_masked(setup, mode):
+    """(output latent, model calls) of stock sampling with an all-one noise mask, run once per family and mode.
+    With the mask: an inpainting model is shown the mask and the original as its masked picture."""
+    key = ("stock, all masked", mode)
+    if key not in setup["runs"]:
+        with capturing(setup["model"]) as calls:
+            out = stock(setup, mode, noise_masked(setup, setup["latent"], torch.ones(1, *_mask_size(setup))))
+        setup["runs"][key] = out, calls
+    return setup["runs"][key]
+
+
+def ramp_run(setup, mode):
+    """(mask, output latent) of the soft run with ramp_mask, run once per family and mode."""
+    key = ("ramp", mode)
+    if key not in setup["runs"]:
+        mask = ramp_mask(setup)
+        setup["runs"][key] = mask, soft(setup, mode, mask)
+    return setup["runs"][key]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_the_latent_stays_the_original_where_the_latent_mask_is_0(family, mode):
-    mask = ramp_mask(family)
-    out = soft(family, mode, mask)["samples"]
+    mask, out = ramp_run(family, mode)
+    out = out["samples"]
     original = family["latent"]["samples"]
     outside = latent_zero(mask, original)[0]
     assert outside.any() and not outside.all()
@@ -199,8 +240,7 @@ def assert_composite_keeps_the_original(image, composite_mask, original):
 @pytest.mark.parametrize("mode", MODES)
 def test_composite_keeps_the_originals_size_frames_and_pixels(family, mode):
     _needs_vae(family)
-    mask = ramp_mask(family)
-    out = soft(family, mode, mask)
+    mask, out = ramp_run(family, mode)
     image, composite_mask = _composite(family, family["image"], out, family["latent"], mask, mode)
     assert_composite_keeps_the_original(image, composite_mask, family["image"])
     assert composite_mask.max() > 0.5  # the masked side was inpainted
@@ -307,7 +347,7 @@ def test_the_model_is_shown_the_original_where_the_step_keeps_it_as_stock_shows_
     soft_calls = _calls(model, lambda: soft(family, mode, mask))
     assert len(soft_calls) == STEPS  # one model call a step (cond and uncond batched)
     kept = [core.original_kept(nmask, sigma, core.SoftInpaintSettings()) for sigma in _step_sigmas(model)]
-    unmasked_calls = _calls(model, lambda: stock(family, mode, family["latent"]))
+    unmasked_calls = stock_all_masked(family, mode)[1]  # the full timesteps: a mask of ones is no mask
     stock_calls = [_stock_call(family, mode, kept[0], 0)]
     if torch.equal(stock_calls[0][1], unmasked_calls[0][1]):  # the model does not read the mask
         for (_, soft_t), (_, unmasked_t) in zip(soft_calls, unmasked_calls, strict=True):
@@ -326,11 +366,11 @@ def test_the_model_is_shown_the_original_where_the_step_keeps_it_as_stock_shows_
         assert deviation <= 1e-5
 
 
+@pytest.mark.parametrize("family", [name for name, spec in FAMILIES.items() if len(spec.latent) == 4],
+                         indirect=True)
 def test_a_picture_latent_samples_and_composites_alike_with_or_without_its_frame_axis(family):
     """A batch of pictures of a model on a video latent format, [B,C,h,w] as EmptySD3LatentImage makes it or
     [B,C,1,h,w] as it is sampled (ComfyUI adds the axis), gives the same result, composited alike."""
-    if len(family["spec"].latent) == 3:
-        pytest.skip(f"{family['name']}: its latents are pictures [B,C,h,w] only")
     pictures, latent = _two_pictures(family)
     masks = _sides(family)
     flat = {"samples": latent["samples"][:, :, 0]}

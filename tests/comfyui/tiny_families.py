@@ -12,8 +12,9 @@ missing or unexpected keys; every value is drawn from one generator seeded by `s
 initialisation). What makes each small, and what detection reads from the weights:
 - UNets (SD1.5, SDXL): model_channels 320 and the context width are the family's; SD1.5 gets one level with
   one res block, SDXL the three levels with its input transformer depths [0, 0, 2, 2, 10, 10] (the only part
-  of its layout its config fixes), every channel multiplier 1, no output transformers and no middle block.
-  The 9-channel inpainting variants differ only in their first convolution.
+  of its layout its config fixes), every channel multiplier 1, no output transformers and no middle block:
+  still 130M parameters, the slowest family here. The 9-channel inpainting variants differ only in their first
+  convolution.
 - MMDiT (SD3): tiny_checkpoint's one 64-wide joint block.
 - Flux.1 / Flux.1 Fill / Flux.2: hidden size 128 (one head: the rotary axes add up to 128), one double and
   one single block; Fill's image input takes 96 channels (latent, mask packed 8x8 and the masked picture);
@@ -21,12 +22,13 @@ initialisation). What makes each small, and what detection reads from the weight
   48 for Flux.2) instead of reading it, and needs a double block: the smallest Flux it detects has some 0.4
   billion parameters, so for it there is none (NoTinyModel).
 - Qwen-Image: its width is not read from the weights (24 heads of 128), so it keeps no transformer block:
-  the input, time, text and output layers alone (detection counts the blocks, 0 included).
+  the input, time, text and output layers alone (40M parameters; detection counts the blocks, 0 included).
 - Wan 2.1 (T2V, Fun inpaint, VACE) and Wan 2.2 TI2V 5B: tiny_checkpoint's one 128-wide block; Fun inpaint
   takes 36 input channels (latent, 4 mask channels, the masked video) and has the image-embedding MLP (I2V
   layout); VACE adds one VACE block; Wan 2.2 TI2V's 48-channel latent in and out.
 - LTX-Video: 32 heads (detection divides by 32) of width 4, one block.
-- HunyuanVideo: hidden size 128 (one head), one double and one single block, the token refiner's one block.
+- HunyuanVideo: hidden size 128 (one head), one double and one single block (its token refiner keeps its fixed
+  two blocks).
 
 VAEs: TAESD's layout with 4 or 16 latent channels (8x; ComfyUI takes the channel count from
 `taesd_decoder.1.weight`) for the picture families, tiny_checkpoint's Wan 2.1 VAE for Wan 2.1 and Qwen-Image.
