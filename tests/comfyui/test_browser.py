@@ -417,8 +417,9 @@ def test_new_schedule_node_fits_its_chart_and_does_not_save_it(editor):
         app.canvas.centerOnNode(node);  // in view, so that it is laid out and drawn
         app.canvas.setDirty(true, true);
     }""")
-    page.wait_for_function(
-        """() => app.graph.nodes[0].widgets.find((w) => w.name === "soft_inpaint_chart").y != null""")
+    # Drawn, so laid out: frontend 1.58 starts a new widget at y 0 rather than leaving it unset.
+    page.wait_for_function("""() => app.graph.nodes[0].softInpaintCurve
+        && app.graph.nodes[0].widgets.find((w) => w.name === "soft_inpaint_chart").y > 0""")
     chart = _chart(page)
     assert chart["chartTop"] >= chart["widgetsBottom"] and chart["chartBottom"] <= chart["nodeHeight"]
     _check_curves(chart, bias=1.0, strength=0.5)
@@ -531,6 +532,11 @@ def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
     _screenshot(page, "soft_inpaint_blueprint_search")
     page.keyboard.press("Enter")
     page.wait_for_function("() => app.graph.nodes.length === 1")
+    # Newer frontends (1.49) hang the new node on the pointer as a ghost until a click on the canvas places it.
+    page.wait_for_function("() => document.activeElement?.tagName !== 'INPUT'")  # the search box has closed
+    page.mouse.move(VIEWPORT["width"] // 2 + 40, VIEWPORT["height"] // 2 + 40, steps=4)
+    page.mouse.click(VIEWPORT["width"] // 2 + 40, VIEWPORT["height"] // 2 + 40)
+    page.wait_for_function("() => !app.graph.nodes[0].flags?.ghost")
     added = page.evaluate("""() => {
         const node = app.graph.nodes[0];
         return { title: node.title, subgraph: !!node.subgraph, inputs: node.inputs.map((i) => i.label ?? i.name),
@@ -543,7 +549,7 @@ def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
     assert [name.split(": ")[-1] for name in added["widgets"]] == BLUEPRINT_WIDGETS
     page.evaluate("""(around) => {
         const blueprint = app.graph.nodes[0];
-        blueprint.pos = [760, 0];
+        blueprint.pos = [840, 0];
         const input = (name) => blueprint.inputs.findIndex((i) => (i.label ?? i.name) === name);
         for (const [type, pos, widgets, links] of Object.values(around)) {
             const node = LiteGraph.createNode(type);
@@ -559,7 +565,7 @@ def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
             checkpoint.connect(1, encoder, 0);
         }
         const save = LiteGraph.createNode("SaveImage");
-        save.pos = [1140, 0];
+        save.pos = [1180, 0];
         app.graph.add(save);
         blueprint.connect(0, save, 0);
         blueprint.widgets.find((w) => w.name.endsWith("steps")).value = 2;
@@ -574,6 +580,7 @@ def test_soft_inpaint_blueprint_is_one_node_found_by_search_and_runs(editor):
     saved = page.evaluate("""() => app.nodeOutputs[String(app.graph.nodes.find((n) => n.type === "SaveImage").id)]
         ?.images""")
     assert saved and saved[0]["type"] == "output", saved
+    page.evaluate("() => app.canvas.deselectAll()")  # Fit View fits the selection, if any
     _fit_view(page)
     _screenshot(page, "graph_soft_inpaint_blueprint", clip=page.evaluate(GRAPH_BOX))  # for tools/make_thumbnails.py
     assert not (errors := pack_errors()), f"console errors {errors}"
