@@ -146,13 +146,17 @@ def running_server(comfyui_path: Path, base: Path):
 
 @pytest.fixture(scope="session")
 def comfy_server(comfyui_path, checkpoints_dir, tmp_path_factory):
-    """A ComfyUI server with this pack in its custom nodes and the tiny checkpoints in its models.
+    """A ComfyUI server with this pack (and the tests' stand-in text encoder node) in its custom nodes and the
+    tiny checkpoints in its models.
 
     Yields (base_url, base_directory); the base directory holds models/, input/ and output/.
     """
     base = tmp_path_factory.mktemp("comfy_base")
     (base / "custom_nodes").mkdir()
     (base / "custom_nodes" / "soft-inpainting").symlink_to(REPO_ROOT, target_is_directory=True)
+    # Conditioning for the example graphs whose text encoders are too large to build (tests only).
+    (base / "custom_nodes" / "stand_in_text_encoder").symlink_to(TESTS_DIR / "stand_in_text_encoder",
+                                                                 target_is_directory=True)
     (base / "models").mkdir()
     (base / "models" / "checkpoints").symlink_to(checkpoints_dir, target_is_directory=True)
     with running_server(comfyui_path, base) as url:

@@ -192,9 +192,10 @@ def editor(comfy_server, frontend_noise, tmp_path_factory):
         yield page, pack_errors, url
 
 
-# Where each loader of the example workflows looks for its file, under the base directory's models/.
-MODEL_FOLDERS = {"CheckpointLoaderSimple": "checkpoints", "UNETLoader": "diffusion_models", "VAELoader": "vae",
-                 "CLIPLoader": "text_encoders"}
+# Where each loader of the example workflows looks for its files, under the base directory's models/, and how many
+# of its first widgets name one.
+MODEL_FILES = {"CheckpointLoaderSimple": ("checkpoints", 1), "UNETLoader": ("diffusion_models", 1),
+               "VAELoader": ("vae", 1), "CLIPLoader": ("text_encoders", 1), "DualCLIPLoader": ("text_encoders", 2)}
 
 
 def _stand_in_models(base):
@@ -203,11 +204,13 @@ def _stand_in_models(base):
     tiny = base / "models" / "checkpoints" / "tiny_sd15.safetensors"
     for path in WORKFLOWS:
         for node in json.loads(path.read_text())["nodes"]:
-            if node["type"] in MODEL_FOLDERS:  # the loader's first widget is the file's name
-                folder = base / "models" / MODEL_FOLDERS[node["type"]]
+            if node["type"] in MODEL_FILES:
+                name, count = MODEL_FILES[node["type"]]
+                folder = base / "models" / name
                 folder.mkdir(exist_ok=True)
-                if not (folder / node["widgets_values"][0]).exists():
-                    (folder / node["widgets_values"][0]).symlink_to(tiny.resolve())
+                for file_name in node["widgets_values"][:count]:
+                    if not (folder / file_name).exists():
+                        (folder / file_name).symlink_to(tiny.resolve())
 
 
 def _post_setting(url, setting, value):

@@ -113,7 +113,12 @@ def test_object_info_lists_the_nodes(server):
 @pytest.mark.parametrize("name", sorted(CHECKPOINTS))
 def test_example_workflows_keep_unmasked_pixels_exactly(server, name):
     url, base, rgba = server
-    entry = _wait(url, _queue(url, _workflow(name)))
+    assert_keeps_unmasked_pixels(base, rgba, _wait(url, _queue(url, _workflow(name))))
+
+
+def assert_keeps_unmasked_pixels(base, rgba, entry):
+    """The run of an example picture graph (composite 10, save 11) on the server's example.png succeeded, with
+    the original pixels far from the masked square and other pixels inside it."""
     assert entry["status"]["status_str"] == "success", entry["status"]
     saved = entry["outputs"]["11"]["images"][0]
     result = np.asarray(Image.open(base / "output" / saved["subfolder"] / saved["filename"]).convert("RGB"))

@@ -260,30 +260,30 @@ def write_example_video(path):
         container.mux(stream.encode())
 
 
-def _video_prompt(base, tmp_path):
-    """The shipped Wan graph with the tiny model and VAE. UMT5-XXL is far too large: the text encoder is the tiny
-    SD3 checkpoint's CLIP-L, whose conditioning is as wide (4096) as what Wan's text embedding takes."""
-    import json
-    import uuid
+def install(base, folder, path):
+    """Link a model file into the server's models/<folder>; returns its name for the loader."""
+    (base / "models" / folder).mkdir(exist_ok=True)
+    (base / "models" / folder / path.name).symlink_to(path)
+    return path.name
 
+
+def write_example_inputs(base):
+    """input/example.mp4 and the frame whose painted (transparent) square is the mask, example_frame.png."""
     from PIL import Image
-    from test_http_api import WORKFLOWS
 
-    for folder, path in zip(("diffusion_models", "vae"), wan_files(tmp_path), strict=True):
-        (base / "models" / folder).mkdir(exist_ok=True)
-        (base / "models" / folder / path.name).symlink_to(path)
     write_example_video(base / "input" / "example.mp4")
     frame = np.zeros((VIDEO_SIZE, VIDEO_SIZE, 4), dtype=np.uint8)
     frame[..., 3] = 255
     frame[VIDEO_MASKED, VIDEO_MASKED, 3] = 0  # transparent = the mask LoadImage gives
     Image.fromarray(frame, "RGBA").save(base / "input" / "example_frame.png")
-    prompt = json.loads((WORKFLOWS / "api" / "soft_inpainting_video.json").read_text())
-    prompt["1"]["inputs"]["unet_name"] = "tiny_wan21_t2v.safetensors"
-    prompt["6"]["inputs"]["vae_name"] = "tiny_wan21_vae.safetensors"
-    prompt["3"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny_sd3.safetensors"}}
-    for encoder in ("4", "5"):
-        prompt[encoder]["inputs"]["clip"] = ["3", 1]
-    prompt["8"]["inputs"]["steps"] = 3
+
+
+def with_frame_outputs(prompt, steps=3):
+    """A video graph (loaded video at node 13, sampler 8, composite 10, save 11) run in `steps` steps, saving
+    what LoadVideo decoded (node 30) and the compositing mask a PNG per frame (node 32) as well."""
+    import uuid
+
+    prompt["8"]["inputs"]["steps"] = steps
     prefix = f"test_{uuid.uuid4().hex[:8]}"
     prompt["11"]["inputs"]["filename_prefix"] = prefix
     # What LoadVideo decoded, saved the same lossless way, to compare the composite's frames with.
@@ -293,6 +293,24 @@ def _video_prompt(base, tmp_path):
     # One PNG a frame: animated WebP merges identical frames, as the mask's are within a latent frame.
     prompt["32"] = {"class_type": "SaveImage", "inputs": {"images": ["31", 0], "filename_prefix": prefix + "_mask"}}
     return prompt
+
+
+def _video_prompt(base, tmp_path):
+    """The shipped Wan graph with the tiny model and VAE. UMT5-XXL is far too large: the text encoder is the tiny
+    SD3 checkpoint's CLIP-L, whose conditioning is as wide (4096) as what Wan's text embedding takes."""
+    import json
+
+    from test_http_api import WORKFLOWS
+
+    model, vae = wan_files(tmp_path)
+    write_example_inputs(base)
+    prompt = json.loads((WORKFLOWS / "api" / "soft_inpainting_video.json").read_text())
+    prompt["1"]["inputs"]["unet_name"] = install(base, "diffusion_models", model)
+    prompt["6"]["inputs"]["vae_name"] = install(base, "vae", vae)
+    prompt["3"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny_sd3.safetensors"}}
+    for encoder in ("4", "5"):
+        prompt[encoder]["inputs"]["clip"] = ["3", 1]
+    return with_frame_outputs(prompt)
 
 
 def _saved(base, saved):
@@ -307,12 +325,11 @@ def _webp_frames(base, entry, node_id):
         return np.stack([np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)])
 
 
-def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy_server, tmp_path):
+def assert_every_frame_keeps_unmasked_pixels(base, entry):
+    """The run of a graph of with_frame_outputs succeeded; every frame has the decoded video's pixels wherever
+    its compositing mask is 0 (far from the masked square), and changed inside the square."""
     from PIL import Image
-    from test_http_api import _queue, _wait
 
-    url, base = comfy_server
-    entry = _wait(url, _queue(url, _video_prompt(base, tmp_path)))
     assert entry["status"]["status_str"] == "success", entry["status"]
     result, loaded = _webp_frames(base, entry, "11"), _webp_frames(base, entry, "30")
     assert result.shape == loaded.shape == (VIDEO_FRAMES, VIDEO_SIZE, VIDEO_SIZE, 3)
@@ -322,6 +339,15 @@ def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy
     assert np.array_equal(result[keep], loaded[keep])
     assert all(not np.array_equal(result[t, VIDEO_MASKED, VIDEO_MASKED], loaded[t, VIDEO_MASKED, VIDEO_MASKED])
                for t in range(VIDEO_FRAMES))
+
+
+def test_the_video_workflow_keeps_unmasked_pixels_of_every_frame_over_http(comfy_server, tmp_path):
+    from PIL import Image
+    from test_http_api import _queue, _wait
+
+    url, base = comfy_server
+    entry = _wait(url, _queue(url, _video_prompt(base, tmp_path)))
+    assert_every_frame_keeps_unmasked_pixels(base, entry)
     # The composite previews the video's compositing mask as one sheet of 4 evenly spaced frames (0, 1, 3, 4 of 5).
     [preview] = entry["outputs"]["10"]["images"]
     frames = [np.asarray(Image.open(_saved(base, saved)))[..., 0] for saved in entry["outputs"]["32"]["images"]]

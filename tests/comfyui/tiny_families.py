@@ -147,23 +147,25 @@ def _reads_back(state_dict: dict, config: dict) -> bool:
                                         if k in detected)
 
 
-def _model_keys(name: str) -> dict:
+def _model_keys(name: str, changes: dict) -> dict:
     family = FAMILIES[name]
-    state_dict = _meta_state_dict(family, family.config)
-    if not _reads_back(state_dict, family.config):
+    config = {**family.config, **changes}
+    state_dict = _meta_state_dict(family, config)
+    if not _reads_back(state_dict, config):
         raise NoTinyModel(f"this ComfyUI's detection does not read the tiny {name} back as built (it fixes the "
                           "model's width rather than reading it from the weights)")
     return {k: v.shape for k, v in state_dict.items()}
 
 
-def build_family_model(path, name: str, seed: int = 0):
-    """Write the tiny random diffusion model of family `name` (a key of FAMILIES) to `path`, float16. Raises
+def build_family_model(path, name: str, seed: int = 0, **changes):
+    """Write the tiny random diffusion model of family `name` (a key of FAMILIES) to `path`, float16, its
+    constructor arguments changed by `changes` (e.g. the text widths a stand-in text encoder gives). Raises
     NoTinyModel when this ComfyUI would not read it back as built."""
     import torch
 
     if name not in FAMILIES:
         raise ValueError(f"name must be one of {sorted(FAMILIES)}, not {name!r}")
-    return _save(path, ((_model_keys(name), torch.float16),), seed)
+    return _save(path, ((_model_keys(name, changes), torch.float16),), seed)
 
 
 def _taesd_keys(latent_channels: int) -> dict:
