@@ -146,16 +146,22 @@ def test_euler_run_equals_a1111s_loop(comfy_nodes, run):
     torch.testing.assert_close(sampled, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
 
+def _soft_conditioned(comfy_nodes, clip, vae, mask_strength):
+    """(picture, mask, Soft Inpaint Model Conditioning's outputs) for a random picture and the blurred square."""
+    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
+    image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
+    mask = _blurred_square_mask()
+    conditioned = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
+        positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
+        mask=mask, mask_strength=mask_strength).args
+    return image, mask, conditioned
+
+
 def test_inpainting_model_gets_the_soft_mask_and_masked_picture(comfy_nodes, sd15_inpaint):
     import comfy.patcher_extension
 
     model, clip, vae = sd15_inpaint
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
-    mask = _blurred_square_mask()
-    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
-        positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
-        mask=mask, mask_strength=0.6).args
+    image, mask, (positive, negative, latent) = _soft_conditioned(comfy_nodes, clip, vae, mask_strength=0.6)
     seen = []
 
     def record_concat(executor, x, *args, **kwargs):  # what the UNet itself receives: latent + concat channels
@@ -195,12 +201,7 @@ def test_every_multigpu_clone_gets_the_soft_mask(comfy_nodes, sd15_inpaint, chec
     model, clip, vae = sd15_inpaint
     second = comfy.sd.load_checkpoint_guess_config(str(checkpoints_dir / "tiny_sd15_inpaint.safetensors"))[0]
     second.load_device = torch.device("cpu", 0)  # equal to no other device key: a second "GPU"
-    encode = comfy_nodes.NODE_CLASS_MAPPINGS["CLIPTextEncode"]()
-    image = torch.rand(1, PIXELS, PIXELS, 3, generator=torch.Generator().manual_seed(2))
-    mask = _blurred_square_mask()
-    positive, negative, latent = node(comfy_nodes, "SoftInpaintModelConditioning").execute(
-        positive=encode.encode(clip, "a wall")[0], negative=encode.encode(clip, "blurry")[0], vae=vae, pixels=image,
-        mask=mask, mask_strength=1.0).args
+    image, mask, (positive, negative, latent) = _soft_conditioned(comfy_nodes, clip, vae, mask_strength=1.0)
     seen = []
 
     def record_concat(executor, x, timesteps, context, y, control, transformer_options, **kwargs):
