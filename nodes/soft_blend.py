@@ -75,34 +75,45 @@ class _SoftBlendRun:
                                  self.settings)
         return blended.to(denoised.dtype)
 
-    def apply_model(self, executor, x, t, c_concat=None, *args, **kwargs):
+    def apply_model(self, executor, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None,
+                    **kwargs):
         """Put the unrounded mask into an inpainting model's concat channels (ComfyUI rounds it), and the step's
-        mask into the conditioning of a model that reads the mask as timesteps."""
+        mask into the conditioning of a model that reads the mask as timesteps; under context windows, the
+        window's frames of each."""
+        window = (transformer_options or {}).get("context_window")
         if c_concat is not None:
-            c_concat = self._with_soft_mask(executor.class_obj, c_concat, x)
+            c_concat = self._with_soft_mask(executor.class_obj, c_concat, x, window)
         if self.shown is not None and "denoise_mask" in kwargs:
-            kwargs["denoise_mask"] = self._step_conditioning_mask(kwargs["denoise_mask"])
-        return executor(x, t, c_concat, *args, **kwargs)
+            kwargs["denoise_mask"] = self._step_conditioning_mask(kwargs["denoise_mask"], window)
+        return executor(x, t, c_concat, c_crossattn, control, transformer_options, **kwargs)
 
-    def _step_conditioning_mask(self, mask):
+    def _step_conditioning_mask(self, mask, window):
         """The step's mask laid out as the model's noise-mask conditioning ([rows, C, ...] at the latent's size);
         a conditioning of another size (a concat mask of its own) is left as it is."""
-        shown = _batched(self.shown, mask.shape[0])
+        shown = _batched(_in_window(self.shown, window), mask.shape[0])
         if shown.shape[2:] != mask.shape[2:]:
             return mask
         return shown.to(mask).expand_as(mask)
 
-    def _with_soft_mask(self, model, c_concat, x):
+    def _with_soft_mask(self, model, c_concat, x, window):
         soft = c_concat.clone()
         start = 0
         for key in getattr(model, "concat_keys", ()):
             if key not in _CONCAT_CHANNELS:
                 return c_concat  # a layout this wrapper does not know: leave it as ComfyUI made it
             if key in ("mask", "mask_inverted"):
-                mask = _batched(self.model_mask, x.shape[0]).to(soft)
+                mask = _batched(_in_window(self.model_mask, window), x.shape[0]).to(soft)
                 soft[:, start:start + 1] = mask if key == "mask" else 1 - mask
             start += _CONCAT_CHANNELS[key] or x.shape[1]
         return soft
+
+
+def _in_window(mask: torch.Tensor, window) -> torch.Tensor:
+    """A run's mask [B,1,...] for the frames a context window (ComfyUI's context windows) gives the model; as it
+    is without a window, or when its frame axis is not the window's (one mask for a batch of frames)."""
+    if window is None or window.dim >= mask.ndim or mask.shape[window.dim] != window.total_frames:
+        return mask
+    return window.get_tensor(mask, mask.device)
 
 
 class _BlendingGuider:

@@ -479,3 +479,44 @@ def test_vace_receives_the_soft_mask_packed_8x8(family):
           f"{(unpacked - mask).abs().max().item():.3g}")
     assert soft_values > 0
     torch.testing.assert_close(unpacked, mask.expand_as(unpacked).to(unpacked), rtol=0, atol=1e-6)
+
+
+def _mask_channel_calls(model, run):
+    """For every call of the model's diffusion model: its last input channel (HunyuanVideo I2V's inverted mask)
+    and the context window it was called for."""
+    calls = []
+
+    def capture(module, args, kwargs):
+        calls.append((args[0][:, -1:].detach().clone(), kwargs["transformer_options"].get("context_window")))
+
+    handle = model.get_model_object("diffusion_model").register_forward_pre_hook(capture, with_kwargs=True)
+    try:
+        run()
+    finally:
+        handle.remove()
+    return calls
+
+
+@pytest.mark.parametrize("family", ["hunyuan_video"], indirect=True)
+def test_under_context_windows_each_window_gets_its_frames_of_the_soft_mask(family, tmp_path):
+    """With Wan Context Windows a video inpainting model whose concat channels hold the mask (HunyuanVideo I2V:
+    the picture, then 1 - mask) sees a few latent frames a call; each call gets those frames of the soft mask."""
+    import comfy.context_windows
+    import comfy.sd
+    from comfy_extras.nodes_context_windows import WanContextWindowsManualNode
+
+    i2v = comfy.sd.load_diffusion_model(str(build_family_model(tmp_path / "i2v.safetensors", "hunyuan_video",
+                                                               in_channels=33)))
+    windows = comfy.context_windows
+    windowed = WanContextWindowsManualNode.execute(
+        i2v, context_length=5, context_overlap=4, context_schedule=windows.ContextSchedules.UNIFORM_STANDARD,
+        context_stride=1, closed_loop=False, fuse_method=windows.ContextFuseMethods.PYRAMID, freenoise=False).args[0]
+    frames = _pixels(family["spec"])[1]
+    mask = ramp_mask(family) * torch.linspace(1, 0.4, frames)[:, None, None]  # every latent frame its own mask
+    latent = family["latent"]["samples"]
+    inverted = 1 - core.masks_for_latent(mask, latent.shape, family["spec"].temporal).model
+    calls = _mask_channel_calls(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
+    index_lists = {tuple(window.index_list) for _, window in calls}
+    assert len(index_lists) > 1 and all(len(indices) < latent.shape[2] for indices in index_lists)
+    for got, window in calls:
+        torch.testing.assert_close(got[:1], window.get_tensor(inverted).to(got), rtol=0, atol=1e-6)
