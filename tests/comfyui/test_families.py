@@ -481,13 +481,14 @@ def test_vace_receives_the_soft_mask_packed_8x8(family):
     torch.testing.assert_close(unpacked, mask.expand_as(unpacked).to(unpacked), rtol=0, atol=1e-6)
 
 
-def _mask_channel_calls(model, run):
-    """For every call of the model's diffusion model: its last input channel (HunyuanVideo I2V's inverted mask)
-    and the context window it was called for."""
+def _calls_with_windows(model, run):
+    """For every call of the model's diffusion model: its input, its timestep (per token for models that read the
+    mask as timesteps) and the context window it was called for (None: the whole latent)."""
     calls = []
 
     def capture(module, args, kwargs):
-        calls.append((args[0][:, -1:].detach().clone(), kwargs["transformer_options"].get("context_window")))
+        window = kwargs["transformer_options"].get("context_window")
+        calls.append((args[0].detach().clone(), args[1].detach().clone(), window))
 
     handle = model.get_model_object("diffusion_model").register_forward_pre_hook(capture, with_kwargs=True)
     try:
@@ -497,26 +498,56 @@ def _mask_channel_calls(model, run):
     return calls
 
 
+def _in_context_windows(model):
+    """The model under Wan Context Windows of 2 latent frames (5 pixel frames), overlapping by one."""
+    import comfy.context_windows as windows
+    from comfy_extras.nodes_context_windows import WanContextWindowsManualNode
+
+    return WanContextWindowsManualNode.execute(
+        model, context_length=5, context_overlap=4, context_schedule=windows.ContextSchedules.UNIFORM_STANDARD,
+        context_stride=1, closed_loop=False, fuse_method=windows.ContextFuseMethods.PYRAMID, freenoise=False).args[0]
+
+
+def _mask_per_frame(setup, mask):
+    """`mask` [1,H,W] made fainter frame by frame over the family's pixel frames: each latent frame its own."""
+    frames = _pixels(setup["spec"])[1]
+    return mask * torch.linspace(1, 0.4, frames)[:, None, None]
+
+
+def _assert_ran_in_windows(calls, latent_frames):
+    index_lists = {tuple(window.index_list) for *_, window in calls}
+    assert len(index_lists) > 1 and all(len(indices) < latent_frames for indices in index_lists)
+
+
 @pytest.mark.parametrize("family", ["hunyuan_video"], indirect=True)
 def test_under_context_windows_each_window_gets_its_frames_of_the_soft_mask(family, tmp_path):
     """With Wan Context Windows a video inpainting model whose concat channels hold the mask (HunyuanVideo I2V:
     the picture, then 1 - mask) sees a few latent frames a call; each call gets those frames of the soft mask."""
-    import comfy.context_windows
     import comfy.sd
-    from comfy_extras.nodes_context_windows import WanContextWindowsManualNode
 
     i2v = comfy.sd.load_diffusion_model(str(build_family_model(tmp_path / "i2v.safetensors", "hunyuan_video",
                                                                in_channels=33)))
-    windows = comfy.context_windows
-    windowed = WanContextWindowsManualNode.execute(
-        i2v, context_length=5, context_overlap=4, context_schedule=windows.ContextSchedules.UNIFORM_STANDARD,
-        context_stride=1, closed_loop=False, fuse_method=windows.ContextFuseMethods.PYRAMID, freenoise=False).args[0]
-    frames = _pixels(family["spec"])[1]
-    mask = ramp_mask(family) * torch.linspace(1, 0.4, frames)[:, None, None]  # every latent frame its own mask
+    windowed = _in_context_windows(i2v)
+    mask = _mask_per_frame(family, ramp_mask(family))
     latent = family["latent"]["samples"]
     inverted = 1 - core.masks_for_latent(mask, latent.shape, family["spec"].temporal).model
-    calls = _mask_channel_calls(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
-    index_lists = {tuple(window.index_list) for _, window in calls}
-    assert len(index_lists) > 1 and all(len(indices) < latent.shape[2] for indices in index_lists)
-    for got, window in calls:
-        torch.testing.assert_close(got[:1], window.get_tensor(inverted).to(got), rtol=0, atol=1e-6)
+    calls = _calls_with_windows(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
+    _assert_ran_in_windows(calls, latent.shape[2])
+    for x, _, window in calls:
+        torch.testing.assert_close(x[:1, -1:], window.get_tensor(inverted).to(x), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("family", ["wan22_ti2v"], indirect=True)
+def test_under_context_windows_a_model_reading_the_mask_gets_the_windows_timesteps(family):
+    """With Wan Context Windows, Wan 2.2 (a timestep per frame, from the mask) gets at every step, in every window,
+    the timesteps of that window's frames in the same run without windows."""
+    mask = _mask_per_frame(family, _half_and_ramp_mask(family))
+    windowed = _in_context_windows(family["model"])
+    whole = _calls_with_windows(family["model"], lambda: soft_sampler(family, family["latent"], mask))
+    calls = _calls_with_windows(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
+    _assert_ran_in_windows(calls, family["latent"]["samples"].shape[2])
+    assert len(whole) == STEPS and len(calls) % STEPS == 0
+    per_step = len(calls) // STEPS
+    for index, (_, timesteps, window) in enumerate(calls):
+        expected = window.get_tensor(whole[index // per_step][1], dim=1)
+        torch.testing.assert_close(timesteps, expected, rtol=0, atol=1e-3)
