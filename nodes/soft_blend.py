@@ -34,11 +34,15 @@ def _is_flow(model_sampling) -> bool:
     return isinstance(model_sampling, comfy.model_sampling.CONST)
 
 
-def _batched(mask: torch.Tensor, batch: int) -> torch.Tensor:
-    """A per-sample mask [B or 1, ...] for a model batch of `batch` rows (conditionings of B rows each)."""
-    if batch % mask.shape[0]:
-        raise ValueError(f"cannot spread a mask batch of {mask.shape[0]} over a model batch of {batch}")
-    return mask.repeat(batch // mask.shape[0], *([1] * (mask.ndim - 1)))
+def _for_call(mask: torch.Tensor, rows: int, window) -> torch.Tensor:
+    """A run's per-sample mask [B or 1, ...] as one model call takes it: the frames of the call's context window
+    (ComfyUI's context windows; all frames without one, or when the mask's frame axis is not the window's), for
+    a model batch of `rows` rows (conditionings of B rows each)."""
+    if window is not None and window.dim < mask.ndim and mask.shape[window.dim] == window.total_frames:
+        mask = window.get_tensor(mask, mask.device)
+    if rows % mask.shape[0]:
+        raise ValueError(f"cannot spread a mask batch of {mask.shape[0]} over a model batch of {rows}")
+    return mask.repeat(rows // mask.shape[0], *([1] * (mask.ndim - 1)))
 
 
 class _SoftBlendRun:
@@ -90,7 +94,7 @@ class _SoftBlendRun:
     def _step_conditioning_mask(self, mask, window):
         """The step's mask laid out as the model's noise-mask conditioning ([rows, C, ...] at the latent's size);
         a conditioning of another size (a concat mask of its own) is left as it is."""
-        shown = _batched(_in_window(self.shown, window), mask.shape[0])
+        shown = _for_call(self.shown, mask.shape[0], window)
         if shown.shape[2:] != mask.shape[2:]:
             return mask
         return shown.to(mask).expand_as(mask)
@@ -102,18 +106,10 @@ class _SoftBlendRun:
             if key not in _CONCAT_CHANNELS:
                 return c_concat  # a layout this wrapper does not know: leave it as ComfyUI made it
             if key in ("mask", "mask_inverted"):
-                mask = _batched(_in_window(self.model_mask, window), x.shape[0]).to(soft)
+                mask = _for_call(self.model_mask, x.shape[0], window).to(soft)
                 soft[:, start:start + 1] = mask if key == "mask" else 1 - mask
             start += _CONCAT_CHANNELS[key] or x.shape[1]
         return soft
-
-
-def _in_window(mask: torch.Tensor, window) -> torch.Tensor:
-    """A run's mask [B,1,...] for the frames a context window (ComfyUI's context windows) gives the model; as it
-    is without a window, or when its frame axis is not the window's (one mask for a batch of frames)."""
-    if window is None or window.dim >= mask.ndim or mask.shape[window.dim] != window.total_frames:
-        return mask
-    return window.get_tensor(mask, mask.device)
 
 
 class _BlendingGuider:

@@ -387,20 +387,27 @@ def test_a_picture_latent_samples_and_composites_alike_with_or_without_its_frame
             torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def _first_model_input(model, run):
-    """The first call of the diffusion model: its whole input (latent and concatenated channels), its keyword
-    arguments (conditionings such as VACE's)."""
+def _model_calls(model, run):
+    """Every call of the diffusion model: its whole input (latent and concatenated channels), its timestep (per
+    token for models that read the mask as timesteps) and its keyword arguments (conditionings such as VACE's,
+    the context window among the transformer options)."""
     calls = []
 
     def capture(module, args, kwargs):
-        calls.append((args[0].detach().clone(), kwargs))
+        calls.append((args[0].detach().clone(), args[1].detach().clone(), kwargs))
 
     handle = model.get_model_object("diffusion_model").register_forward_pre_hook(capture, with_kwargs=True)
     try:
         run()
     finally:
         handle.remove()
-    return calls[0]
+    return calls
+
+
+def _first_model_input(model, run):
+    """The first call of the diffusion model: its whole input and its keyword arguments."""
+    x, _, kwargs = _model_calls(model, run)[0]
+    return x, kwargs
 
 
 def _packed_8x8(mask):
@@ -481,21 +488,9 @@ def test_vace_receives_the_soft_mask_packed_8x8(family):
     torch.testing.assert_close(unpacked, mask.expand_as(unpacked).to(unpacked), rtol=0, atol=1e-6)
 
 
-def _calls_with_windows(model, run):
-    """For every call of the model's diffusion model: its input, its timestep (per token for models that read the
-    mask as timesteps) and the context window it was called for (None: the whole latent)."""
-    calls = []
-
-    def capture(module, args, kwargs):
-        window = kwargs["transformer_options"].get("context_window")
-        calls.append((args[0].detach().clone(), args[1].detach().clone(), window))
-
-    handle = model.get_model_object("diffusion_model").register_forward_pre_hook(capture, with_kwargs=True)
-    try:
-        run()
-    finally:
-        handle.remove()
-    return calls
+def _window(kwargs):
+    """The context window a model call was made for (None: the whole latent)."""
+    return kwargs["transformer_options"].get("context_window")
 
 
 def _in_context_windows(model):
@@ -515,7 +510,7 @@ def _mask_per_frame(setup, mask):
 
 
 def _assert_ran_in_windows(calls, latent_frames):
-    index_lists = {tuple(window.index_list) for *_, window in calls}
+    index_lists = {tuple(_window(kwargs).index_list) for *_, kwargs in calls}
     assert len(index_lists) > 1 and all(len(indices) < latent_frames for indices in index_lists)
 
 
@@ -531,10 +526,10 @@ def test_under_context_windows_each_window_gets_its_frames_of_the_soft_mask(fami
     mask = _mask_per_frame(family, ramp_mask(family))
     latent = family["latent"]["samples"]
     inverted = 1 - core.masks_for_latent(mask, latent.shape, family["spec"].temporal).model
-    calls = _calls_with_windows(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
+    calls = _model_calls(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
     _assert_ran_in_windows(calls, latent.shape[2])
-    for x, _, window in calls:
-        torch.testing.assert_close(x[:1, -1:], window.get_tensor(inverted).to(x), rtol=0, atol=1e-6)
+    for x, _, kwargs in calls:
+        torch.testing.assert_close(x[:1, -1:], _window(kwargs).get_tensor(inverted).to(x), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("family", ["wan22_ti2v"], indirect=True)
@@ -543,11 +538,11 @@ def test_under_context_windows_a_model_reading_the_mask_gets_the_windows_timeste
     the timesteps of that window's frames in the same run without windows."""
     mask = _mask_per_frame(family, _half_and_ramp_mask(family))
     windowed = _in_context_windows(family["model"])
-    whole = _calls_with_windows(family["model"], lambda: soft_sampler(family, family["latent"], mask))
-    calls = _calls_with_windows(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
+    whole = _model_calls(family["model"], lambda: soft_sampler(family, family["latent"], mask))
+    calls = _model_calls(windowed, lambda: soft_sampler(family, family["latent"], mask, windowed))
     _assert_ran_in_windows(calls, family["latent"]["samples"].shape[2])
     assert len(whole) == STEPS and len(calls) % STEPS == 0
     per_step = len(calls) // STEPS
-    for index, (_, timesteps, window) in enumerate(calls):
-        expected = window.get_tensor(whole[index // per_step][1], dim=1)
+    for index, (_, timesteps, kwargs) in enumerate(calls):
+        expected = _window(kwargs).get_tensor(whole[index // per_step][1], dim=1)
         torch.testing.assert_close(timesteps, expected, rtol=0, atol=1e-3)
